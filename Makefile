@@ -1,0 +1,53 @@
+# ml-platform: make targets (see README.md).
+SHELL := /bin/bash
+export GOFLAGS := -buildvcs=false
+export GONOSUMDB := github.com/oam-dev/kubevela,github.com/kubevela/workflow
+
+# Where built control-plane binaries and cluster state live.
+export ML_PLATFORM_CACHE ?= $(HOME)/.cache/ml-platform
+
+APP ?= examples/pipeline/app.yaml
+N ?= 100
+
+.PHONY: help test test-offline lint vet render demo e2e up down bench bench-scale stage package tools
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+test: lint test-offline e2e ## Everything this machine can run: lint, offline tests, e2e on the embedded control plane.
+
+test-offline: ## Offline tests: definitions, examples, the bad-input corpus, the renderer (no cluster).
+	go test -count=1 ./pkg/... ./offline/... ./hack/...
+
+lint: vet ## go vet, definition checks, helper drift, version bump check.
+	go test -count=1 -run 'TestDefinitions|TestInlinedHelpers|TestSchemas|TestVersionBump' ./offline/
+
+vet:
+	go vet ./...
+
+render: ## Render an Application offline: make render APP=examples/pipeline/app.yaml
+	go run ./hack/render -f $(APP)
+
+up: ## Start the embedded control plane (builds missing binaries first).
+	go run ./hack/cluster up
+
+down: ## Stop the embedded control plane (WIPE=1 also removes its state).
+	go run ./hack/cluster down $(if $(WIPE),--wipe,)
+
+e2e: ## The e2e suite: against $$KUBECONFIG, else on the embedded control plane it starts and stops.
+	go test -count=1 -timeout 60m ./e2e/... -ginkgo.v
+
+demo: ## The seed's ML pipeline end to end (YES=1 resumes the evaluation gates without asking).
+	go run ./hack/demo $(if $(YES),--yes,)
+
+bench: ## Render benchmark: our pipeline vs built-in webservice apps of the same object count.
+	go test -run '^$$' -bench . -benchmem ./bench/...
+
+bench-scale: ## Control-plane scale benchmark: make bench-scale N=100
+	go run ./hack/benchscale -n $(N)
+
+stage: ## Stage the addon files into _output/ml-platform (the folder name is the addon name).
+	go run ./hack/stage _output/ml-platform
+
+package: stage ## vela addon package of the staged addon.
+	cd _output && $(ML_PLATFORM_CACHE)/bin/vela-v1.9.13 addon package ml-platform

@@ -1,0 +1,59 @@
+package offline
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kubevela/workflow/pkg/cue/packages"
+	"k8s.io/client-go/rest"
+
+	"github.com/ml-platform/ml-platform/pkg/defcheck"
+	"github.com/ml-platform/ml-platform/pkg/render"
+)
+
+// Every definition file parses with KubeVela's loader (what `vela def vet`
+// and `vela addon enable` do), is named after its definition, describes
+// itself, documents every parameter, compiles and validates, and converts to
+// the OpenAPI schema VelaUX builds its form from.
+func TestDefinitions(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(repoRoot, "definitions", "*.cue"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Skip("no definitions yet")
+	}
+	pd, err := packages.NewPackageDiscover(&rest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		f := f
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			def, err := render.LoadDefinitionFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := strings.TrimSuffix(filepath.Base(f), ".cue"); def.Name != want {
+				t.Errorf("file %s defines %q: name the file after its definition", filepath.Base(f), def.Name)
+			}
+			if strings.TrimSpace(def.Description) == "" {
+				t.Errorf("%s has no description", def.Name)
+			}
+			if err := defcheck.Compile(pd, def); err != nil {
+				t.Error(err)
+			}
+			missing, err := defcheck.UndocumentedFields(def)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range missing {
+				t.Errorf("%s: field %s has no `// +usage=` comment", def.Name, m)
+			}
+			if _, err := defcheck.OpenAPISchema(def); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}

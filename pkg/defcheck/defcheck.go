@@ -1,0 +1,128 @@
+// Package defcheck checks addon definitions beyond what `vela def vet` does:
+// that the template compiles and validates with KubeVela's CUE packages, that
+// every parameter field is documented, and that the parameter converts to the
+// OpenAPI schema vela-core stores for VelaUX forms.
+package defcheck
+
+import (
+	"fmt"
+	"strings"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/parser"
+	"github.com/kubevela/workflow/pkg/cue/model/value"
+	"github.com/kubevela/workflow/pkg/cue/packages"
+
+	velacue "github.com/oam-dev/kubevela/pkg/cue"
+	"github.com/oam-dev/kubevela/pkg/cue/script"
+
+	"github.com/ml-platform/ml-platform/pkg/render"
+)
+
+// Compile compiles a definition's template the way the application
+// controller does and validates it, which catches conflicts and unresolved
+// references that `vela def vet` lets through.
+func Compile(pd *packages.PackageDiscover, def *render.Definition) error {
+	v, err := value.NewValue(def.Template+"\n"+velacue.BaseTemplate, pd, "")
+	if err != nil {
+		return fmt.Errorf("%s: template does not compile: %s", def.Name, render.Details(err))
+	}
+	if err := v.CueValue().Err(); err != nil {
+		return fmt.Errorf("%s: template has errors: %s", def.Name, render.Details(err))
+	}
+	if err := v.CueValue().Validate(); err != nil {
+		return fmt.Errorf("%s: template does not validate: %s", def.Name, render.Details(err))
+	}
+	if !v.CueValue().LookupPath(cue.ParsePath("parameter")).Exists() {
+		return fmt.Errorf("%s: template has no parameter", def.Name)
+	}
+	return nil
+}
+
+// OpenAPISchema converts the parameter to OpenAPI v3 JSON exactly as vela-core
+// does before it writes the <type>-schema-<name> ConfigMap VelaUX builds its
+// form from. An error here means VelaUX shows no form at all.
+func OpenAPISchema(def *render.Definition) ([]byte, error) {
+	schema, err := script.CUE(def.Template).ParsePropertiesToSchema()
+	if err != nil {
+		return nil, fmt.Errorf("%s: parameter does not convert to OpenAPI: %w", def.Name, err)
+	}
+	return schema.MarshalJSON()
+}
+
+// UndocumentedFields lists the parameter fields (and fields of the #types the
+// template declares) that have no `+usage=` comment, as dotted paths.
+func UndocumentedFields(def *render.Definition) ([]string, error) {
+	f, err := parser.ParseFile(def.Name+".cue", def.Template, parser.ParseComments)
+	if err != nil {
+		return nil, fmt.Errorf("%s: failed to parse template: %w", def.Name, err)
+	}
+	var missing []string
+	for _, decl := range f.Decls {
+		field, ok := decl.(*ast.Field)
+		if !ok {
+			continue
+		}
+		name, _, _ := ast.LabelName(field.Label)
+		if name == "parameter" || strings.HasPrefix(name, "#") {
+			walkFields(field.Value, name, &missing)
+		}
+	}
+	return missing, nil
+}
+
+func walkFields(expr ast.Expr, path string, missing *[]string) {
+	switch x := expr.(type) {
+	case *ast.StructLit:
+		for _, elt := range x.Elts {
+			switch e := elt.(type) {
+			case *ast.Field:
+				name, _, _ := ast.LabelName(e.Label)
+				if name == "" || strings.HasPrefix(name, "_") {
+					continue // hidden helpers and pattern constraints
+				}
+				if _, isPattern := e.Label.(*ast.ListLit); isPattern {
+					walkFields(e.Value, path+".[]", missing)
+					continue
+				}
+				if !hasUsage(e) {
+					*missing = append(*missing, path+"."+name)
+				}
+				walkFields(e.Value, path+"."+name, missing)
+			case *ast.Comprehension:
+				walkFields(e.Value, path, missing)
+			case *ast.EmbedDecl:
+				walkFields(e.Expr, path, missing)
+			}
+		}
+	case *ast.BinaryExpr:
+		walkFields(x.X, path, missing)
+		walkFields(x.Y, path, missing)
+	case *ast.UnaryExpr:
+		walkFields(x.X, path, missing)
+	case *ast.ListLit:
+		for _, e := range x.Elts {
+			walkFields(e, path+"[]", missing)
+		}
+	case *ast.Ellipsis:
+		if x.Type != nil {
+			walkFields(x.Type, path, missing)
+		}
+	case *ast.CallExpr:
+		for _, a := range x.Args {
+			walkFields(a, path, missing)
+		}
+	case *ast.ParenExpr:
+		walkFields(x.X, path, missing)
+	}
+}
+
+func hasUsage(f *ast.Field) bool {
+	for _, cg := range ast.Comments(f) {
+		if strings.Contains(cg.Text(), "+usage=") {
+			return true
+		}
+	}
+	return false
+}

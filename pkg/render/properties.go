@@ -1,0 +1,236 @@
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"cuelang.org/go/cue"
+	cueerrors "cuelang.org/go/cue/errors"
+	"github.com/kubevela/workflow/pkg/cue/model/value"
+	"github.com/kubevela/workflow/pkg/cue/packages"
+
+	velacue "github.com/oam-dev/kubevela/pkg/cue"
+)
+
+// Problem is one thing wrong with an Application, named precisely enough to
+// fix: which component, trait or step, which property, and the rule broken.
+type Problem struct {
+	// Subject names the part of the Application, e.g. `component "my-tfjob" (tfjob)`.
+	Subject string
+	// Path is the property path below the subject, e.g. `properties.tfReplicaSpecs.Worker.replicas`.
+	Path string
+	// Message is the rule broken, e.g. `invalid value 0 (out of bound >=1)`.
+	Message string
+}
+
+func (p Problem) String() string {
+	if p.Path == "" {
+		return fmt.Sprintf("%s: %s", p.Subject, p.Message)
+	}
+	return fmt.Sprintf("%s: %s: %s", p.Subject, p.Path, p.Message)
+}
+
+// ValidationError lists every problem found in an Application.
+type ValidationError struct {
+	App      string
+	Problems []Problem
+}
+
+func (e *ValidationError) Error() string {
+	lines := make([]string, 0, len(e.Problems)+1)
+	lines = append(lines, fmt.Sprintf("application %q is invalid:", e.App))
+	for _, p := range e.Problems {
+		lines = append(lines, "  - "+p.String())
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Details returns the full text of a CUE error (every error, with its path),
+// where err.Error() would show only the first and "(and N more errors)".
+func Details(err error) string {
+	if err == nil {
+		return ""
+	}
+	return strings.TrimSpace(cueerrors.Details(err, nil))
+}
+
+// checkField is where the properties under check are unified with the
+// definition's parameter, closed recursively through a CUE definition so that
+// a property the definition does not declare is "not allowed".
+const checkField = "mlpPropertiesUnderCheck"
+
+// checkProperties checks properties against a definition's `parameter`.
+// Unknown properties and values that break a constraint are always reported;
+// with requireConcrete, missing required properties are reported too (used for
+// workflow steps, which dry-run does not evaluate).
+func checkProperties(pd *packages.PackageDiscover, def *Definition, subject string, props json.RawMessage, requireConcrete bool) []Problem {
+	if len(props) == 0 || string(props) == "null" {
+		props = json.RawMessage("{}")
+	}
+	src := def.Template + "\n" + velacue.BaseTemplate + "\n" +
+		"#MlpClosedParameter: parameter\n" +
+		checkField + ": #MlpClosedParameter & " + string(props) + "\n"
+	v, err := value.NewValue(src, pd, "")
+	if err != nil {
+		return []Problem{{Subject: subject, Message: "cannot evaluate the definition's parameter: " + Details(err)}}
+	}
+	checked := v.CueValue().LookupPath(cue.ParsePath(checkField))
+	var userProps interface{}
+	_ = json.Unmarshal(props, &userProps)
+	var problems []Problem
+	seen := map[string]bool{}
+	add := func(p Problem) {
+		if !seen[p.String()] {
+			seen[p.String()] = true
+			problems = append(problems, p)
+		}
+	}
+	if err := checked.Err(); err != nil {
+		for _, p := range problemsOf(subject, err, userProps) {
+			add(p)
+		}
+	}
+	if err := checked.Validate(); err != nil {
+		for _, p := range problemsOf(subject, err, userProps) {
+			add(p)
+		}
+	}
+	if requireConcrete && len(problems) == 0 {
+		if err := checked.Validate(cue.Concrete(true)); err != nil {
+			for _, p := range problemsOf(subject, err, userProps) {
+				if strings.Contains(p.Message, "incomplete value") {
+					p.Message = "required property is missing (" + p.Message + ")"
+				}
+				add(p)
+			}
+		}
+	}
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Path < problems[j].Path })
+	return problems
+}
+
+// problemsOf splits a CUE error into one Problem per field, with the path
+// rewritten from the check field to `properties...`, list indexes as [i], and
+// CUE's disjunction noise folded into one readable rule per field.
+func problemsOf(subject string, err error, props interface{}) []Problem {
+	type entry struct {
+		segs []string
+		msgs []string
+	}
+	var order []string
+	byPath := map[string]*entry{}
+	for _, e := range cueerrors.Errors(err) {
+		segs := e.Path()
+		for i, p := range segs {
+			if p == checkField || p == "#MlpClosedParameter" || p == "parameter" {
+				segs = segs[i+1:]
+				break
+			}
+		}
+		key := propertyPath(segs)
+		if byPath[key] == nil {
+			byPath[key] = &entry{segs: segs}
+			order = append(order, key)
+		}
+		format, args := e.Msg()
+		byPath[key].msgs = append(byPath[key].msgs, fmt.Sprintf(format, args...))
+	}
+	var out []Problem
+	for _, key := range order {
+		en := byPath[key]
+		user, hasUser := valueAt(props, en.segs)
+		for _, m := range foldMessages(en.msgs, user, hasUser) {
+			out = append(out, Problem{Subject: subject, Path: key, Message: m})
+		}
+	}
+	return out
+}
+
+// propertyPath renders CUE path segments as properties.a.b[1].c.
+func propertyPath(segs []string) string {
+	var b strings.Builder
+	b.WriteString("properties")
+	for _, s := range segs {
+		if _, err := strconv.Atoi(s); err == nil {
+			b.WriteString("[" + s + "]")
+			continue
+		}
+		b.WriteString("." + s)
+	}
+	return b.String()
+}
+
+// valueAt returns the user's value at a path of the properties, if present.
+func valueAt(v interface{}, segs []string) (interface{}, bool) {
+	for _, s := range segs {
+		switch x := v.(type) {
+		case map[string]interface{}:
+			var ok bool
+			if v, ok = x[s]; !ok {
+				return nil, false
+			}
+		case []interface{}:
+			i, err := strconv.Atoi(s)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil, false
+			}
+			v = x[i]
+		default:
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+var conflictRE = regexp.MustCompile(`^conflicting values (.+) and (.+)$`)
+
+// foldMessages turns CUE's messages for one field into the rules a user must
+// follow: "N errors in empty disjunction" headers are dropped; conflicts with
+// defaults or enum members are dropped when a more specific rule (a bound, a
+// pattern, "field not allowed") is present, and otherwise merged into one
+// "value X is not allowed; allowed: a, b" message.
+func foldMessages(msgs []string, user interface{}, hasUser bool) []string {
+	var specific, alternatives []string
+	for _, m := range msgs {
+		switch {
+		case strings.Contains(m, "errors in empty disjunction"):
+		case conflictRE.MatchString(m):
+			if hasUser {
+				got, _ := json.Marshal(user)
+				parts := conflictRE.FindStringSubmatch(m)
+				for _, side := range parts[1:] {
+					if side != string(got) && !contains(alternatives, side) {
+						alternatives = append(alternatives, side)
+					}
+				}
+			} else if !contains(specific, m) {
+				specific = append(specific, m)
+			}
+		default:
+			if !contains(specific, m) {
+				specific = append(specific, m)
+			}
+		}
+	}
+	if len(specific) > 0 {
+		return specific
+	}
+	if len(alternatives) > 0 {
+		got, _ := json.Marshal(user)
+		return []string{fmt.Sprintf("value %s is not allowed; allowed: %s", got, strings.Join(alternatives, ", "))}
+	}
+	return msgs
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
