@@ -1,0 +1,143 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/oam-dev/kubevela/pkg/utils/common"
+
+	"github.com/ml-platform/ml-platform/hack/controlplane"
+	"github.com/ml-platform/ml-platform/pkg/vela"
+)
+
+// testCluster is the cluster the suite runs on and how to undo its setup.
+type testCluster struct {
+	// kind is "embedded", "kind" or "existing".
+	kind       string
+	kubeconfig string
+	config     *rest.Config
+	client     client.Client
+	vela       *vela.CLI
+	// env is the embedded control plane, when the suite started one.
+	env *controlplane.Environment
+	// addonArgs are the key=value arguments the addon is enabled with.
+	addonArgs []string
+	tearDown  func()
+}
+
+var cluster *testCluster
+
+// setUpCluster returns the cluster E2E_CLUSTER names (see the package doc),
+// with the test-only CRDs installed (Gateway API, PodMonitor, terraform, flux).
+func setUpCluster(ctx context.Context) *testCluster {
+	mode := os.Getenv("E2E_CLUSTER")
+	if mode == "" || mode == "auto" {
+		mode = "embedded"
+		if os.Getenv("KUBECONFIG") != "" {
+			mode = "existing"
+		}
+	}
+	var c *testCluster
+	switch mode {
+	case "embedded":
+		c = startEmbedded(ctx)
+	case "kind":
+		c = createKindCluster(ctx)
+	case "existing":
+		Expect(os.Getenv("KUBECONFIG")).NotTo(BeEmpty(), "E2E_CLUSTER=existing needs KUBECONFIG")
+		c = &testCluster{kind: "existing", kubeconfig: os.Getenv("KUBECONFIG"), tearDown: func() {}}
+	default:
+		Fail("unknown E2E_CLUSTER " + mode + " (auto, embedded, kind, existing)")
+	}
+	if c.config == nil {
+		cfg, err := clientcmd.BuildConfigFromFlags("", c.kubeconfig)
+		Expect(err).NotTo(HaveOccurred())
+		c.config = cfg
+	}
+	c.config.QPS, c.config.Burst = 100, 200
+	cli, err := client.New(c.config, client.Options{Scheme: common.Scheme})
+	Expect(err).NotTo(HaveOccurred())
+	c.client = cli
+	bin, err := vela.FindBinary()
+	Expect(err).NotTo(HaveOccurred())
+	c.vela = &vela.CLI{Bin: bin, Kubeconfig: c.kubeconfig, Home: GinkgoT().TempDir()}
+	By("installing the test-only CRDs: " + extraNames())
+	Expect(controlplane.InstallExtras(ctx, c.config)).To(Succeed())
+	GinkgoWriter.Printf("e2e: running on the %s cluster (KUBECONFIG=%s)\n", c.kind, c.kubeconfig)
+	return c
+}
+
+func extraNames() string {
+	s := ""
+	for i, x := range controlplane.Extras {
+		if i > 0 {
+			s += ", "
+		}
+		s += x.Name
+	}
+	return s
+}
+
+// startEmbedded starts a fresh control plane of local processes in its own
+// state folder and ports, so it never touches a `make up` cluster.
+func startEmbedded(ctx context.Context) *testCluster {
+	env := &controlplane.Environment{
+		StateDir: filepath.Join(cacheDir(), "e2e-state"),
+		BasePort: 17000,
+		Out:      GinkgoWriter,
+	}
+	if missing := env.MissingBinaries(); len(missing) > 0 {
+		Fail("the embedded control plane lacks " + joinNames(missing) + ": run `hack/tools/build.sh` (make e2e does)")
+	}
+	_ = env.Stop() // a run that was killed may have left processes behind
+	Expect(env.Wipe()).To(Succeed())
+	By("starting the embedded control plane")
+	began := time.Now()
+	cfg, err := env.Start(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	GinkgoWriter.Printf("e2e: embedded control plane ready in %s\n", time.Since(began).Round(time.Millisecond))
+	return &testCluster{
+		kind:       "embedded",
+		kubeconfig: env.Kubeconfig(),
+		config:     cfg,
+		env:        env,
+		// The training operator runs as a local process here and no kubelet
+		// can mount webhook certificates: the addon installs only the CRDs.
+		addonArgs: []string{"installTrainingOperator=false"},
+		tearDown: func() {
+			if *skipCleanup {
+				GinkgoWriter.Printf("e2e: leaving the control plane running; KUBECONFIG=%s\n", env.Kubeconfig())
+				return
+			}
+			Expect(env.Stop()).To(Succeed())
+			Expect(env.Wipe()).To(Succeed())
+		},
+	}
+}
+
+func cacheDir() string {
+	if d := os.Getenv("ML_PLATFORM_CACHE"); d != "" {
+		return d
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "ml-platform")
+}
+
+func joinNames(names []string) string {
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += ", "
+		}
+		s += n
+	}
+	return s
+}

@@ -1,0 +1,274 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	workflowv1alpha1 "github.com/kubevela/workflow/api/v1alpha1"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	utilrand "k8s.io/apimachinery/pkg/util/rand"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/oam-dev/kubevela/apis/core.oam.dev/v1beta1"
+
+	"github.com/ml-platform/ml-platform/pkg/appflow"
+	"github.com/ml-platform/ml-platform/pkg/stage"
+)
+
+// repoRoot is the addon's root folder, relative to this package.
+const repoRoot = ".."
+
+// addonName is the name `vela addon enable` gives the staged folder.
+const addonName = stage.AddonName
+
+// enableAddon stages the addon files into a folder named ml-platform and
+// enables it with the vela CLI, as a platform engineer would.
+func enableAddon(ctx context.Context) {
+	dir := filepath.Join(GinkgoT().TempDir(), addonName)
+	Expect(stage.Stage(repoRoot, dir)).To(Succeed())
+	By("vela addon enable " + dir + " " + strings.Join(cluster.addonArgs, " "))
+	out, err := cluster.vela.EnableAddon(ctx, dir, cluster.addonArgs...)
+	Expect(err).NotTo(HaveOccurred())
+	GinkgoWriter.Println(out)
+	Expect(out).To(ContainSubstring("enabled successfully"))
+}
+
+// disableAddonKeepsCRDs disables the addon (forced: the suite's apps may
+// still use its definitions) and checks that the CRDs it installed survive.
+func disableAddonKeepsCRDs(ctx context.Context) {
+	By("vela addon disable " + addonName)
+	_, err := cluster.vela.DisableAddon(ctx, addonName, true)
+	Expect(err).NotTo(HaveOccurred())
+	Eventually(func(g Gomega) {
+		app := &v1beta1.Application{}
+		err := cluster.client.Get(ctx, types.NamespacedName{Namespace: "vela-system", Name: "addon-" + addonName}, app)
+		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the addon application is still there")
+	}, stepTimeout, poll).Should(Succeed())
+	Consistently(func(g Gomega) {
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		g.Expect(cluster.client.Get(ctx, types.NamespacedName{Name: "tfjobs.kubeflow.org"}, crd)).To(Succeed(),
+			"disabling the addon deleted the TFJob CRD")
+	}, consistently, poll).Should(Succeed())
+}
+
+// newNamespace creates a namespace <prefix>-<random> for one spec and
+// registers its cleanup: dump its objects if the spec failed, then delete it.
+func newNamespace(ctx context.Context, prefix string, labels map[string]string) string {
+	name := prefix + "-" + utilrand.String(5)
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
+	Expect(cluster.client.Create(ctx, ns)).To(Succeed())
+	DeferCleanup(func(ctx SpecContext) {
+		if CurrentSpecReport().Failed() {
+			dumpNamespace(ctx, name)
+		}
+		if *skipCleanup {
+			return
+		}
+		deleteApps(ctx, name)
+		Expect(client.IgnoreNotFound(cluster.client.Delete(ctx, ns))).To(Succeed())
+	})
+	return name
+}
+
+// deleteApps deletes the namespace's Applications and waits until they are
+// gone, so that KubeVela's garbage collection runs before the namespace goes.
+func deleteApps(ctx context.Context, namespace string) {
+	apps := &v1beta1.ApplicationList{}
+	Expect(cluster.client.List(ctx, apps, client.InNamespace(namespace))).To(Succeed())
+	for i := range apps.Items {
+		Expect(client.IgnoreNotFound(cluster.client.Delete(ctx, &apps.Items[i]))).To(Succeed())
+	}
+	Eventually(func(g Gomega) {
+		g.Expect(cluster.client.List(ctx, apps, client.InNamespace(namespace))).To(Succeed())
+		g.Expect(apps.Items).To(BeEmpty())
+	}, stepTimeout, poll).Should(Succeed())
+}
+
+// dumpNamespace writes the Applications, pods and events of a namespace to
+// the artifacts folder and the spec's output.
+func dumpNamespace(ctx context.Context, namespace string) {
+	dir := *artifacts
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "ml-platform-e2e-artifacts")
+	}
+	_ = os.MkdirAll(dir, 0o755)
+	for _, list := range []client.ObjectList{&v1beta1.ApplicationList{}, &corev1.PodList{}, &corev1.EventList{}} {
+		if err := cluster.client.List(ctx, list, client.InNamespace(namespace)); err != nil {
+			continue
+		}
+		out, _ := yaml.Marshal(list)
+		file := filepath.Join(dir, fmt.Sprintf("%s-%T.yaml", namespace, list))
+		_ = os.WriteFile(file, out, 0o644)
+		GinkgoWriter.Printf("e2e: dumped %s\n", file)
+	}
+	apps := &v1beta1.ApplicationList{}
+	if cluster.client.List(ctx, apps, client.InNamespace(namespace)) == nil {
+		for _, a := range apps.Items {
+			out, _ := yaml.Marshal(a.Status)
+			GinkgoWriter.Printf("e2e: application %s status:\n%s\n", a.Name, out)
+		}
+	}
+}
+
+// upExample applies an example Application into a namespace with `vela up`
+// and returns the Application's name.
+func upExample(ctx context.Context, file, namespace string) string {
+	path := filepath.Join(repoRoot, file)
+	data, err := os.ReadFile(path)
+	Expect(err).NotTo(HaveOccurred())
+	app := &v1beta1.Application{}
+	Expect(yaml.Unmarshal(data, app)).To(Succeed())
+	return upFile(ctx, path, namespace, app.Name)
+}
+
+// upApplication writes an Application to a temp file and applies it with `vela up`.
+func upApplication(ctx context.Context, app *v1beta1.Application, namespace string) string {
+	app.Namespace = ""
+	data, err := yaml.Marshal(app)
+	Expect(err).NotTo(HaveOccurred())
+	path := filepath.Join(GinkgoT().TempDir(), app.Name+".yaml")
+	Expect(os.WriteFile(path, data, 0o644)).To(Succeed())
+	return upFile(ctx, path, namespace, app.Name)
+}
+
+func upFile(ctx context.Context, path, namespace, name string) string {
+	By(fmt.Sprintf("vela up -f %s -n %s", filepath.Base(path), namespace))
+	out, err := cluster.vela.Up(ctx, path, namespace)
+	Expect(err).NotTo(HaveOccurred())
+	GinkgoWriter.Println(out)
+	return name
+}
+
+// readExample reads an example Application so a spec can adapt it.
+func readExample(file string) *v1beta1.Application {
+	data, err := os.ReadFile(filepath.Join(repoRoot, file))
+	Expect(err).NotTo(HaveOccurred())
+	app := &v1beta1.Application{}
+	Expect(yaml.Unmarshal(data, app)).To(Succeed())
+	return app
+}
+
+// getApp reads an Application.
+func getApp(ctx context.Context, namespace, name string) *v1beta1.Application {
+	app, err := appflow.Get(ctx, cluster.client, namespace, name)
+	Expect(err).NotTo(HaveOccurred())
+	return app
+}
+
+// describeSteps says where a workflow is, for failure messages.
+func describeSteps(app *v1beta1.Application) string {
+	if app == nil || app.Status.Workflow == nil {
+		return "no workflow status yet"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "app phase %s; steps:", app.Status.Phase)
+	for _, s := range app.Status.Workflow.Steps {
+		fmt.Fprintf(&b, "\n  %s (%s) %s %s: %s", s.Name, s.Type, s.Phase, s.Reason, s.Message)
+	}
+	return b.String()
+}
+
+// waitForStep waits until a workflow step reaches a phase, and returns its status.
+func waitForStep(ctx context.Context, namespace, app, step string, phase workflowv1alpha1.WorkflowStepPhase) workflowv1alpha1.WorkflowStepStatus {
+	By(fmt.Sprintf("waiting for step %s of %s to be %s", step, app, phase))
+	var got workflowv1alpha1.WorkflowStepStatus
+	Eventually(func(g Gomega) {
+		a, err := appflow.Get(ctx, cluster.client, namespace, app)
+		g.Expect(err).NotTo(HaveOccurred())
+		s := appflow.Step(a, step)
+		g.Expect(s).NotTo(BeNil(), describeSteps(a))
+		if phase != workflowv1alpha1.WorkflowStepPhaseFailed {
+			g.Expect(s.Phase).NotTo(Equal(workflowv1alpha1.WorkflowStepPhaseFailed), describeSteps(a))
+		}
+		g.Expect(s.Phase).To(Equal(phase), describeSteps(a))
+		got = *s
+	}, stepTimeout, poll).Should(Succeed())
+	return got
+}
+
+// waitForSuspendAt waits until the workflow waits at a suspend step.
+func waitForSuspendAt(ctx context.Context, namespace, app, step string) {
+	By(fmt.Sprintf("waiting for %s to suspend at %s", app, step))
+	Eventually(func(g Gomega) {
+		a, err := appflow.Get(ctx, cluster.client, namespace, app)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(appflow.SuspendedAt(a)).To(Equal(step), describeSteps(a))
+	}, stepTimeout, poll).Should(Succeed())
+}
+
+// resume resumes a suspended workflow with `vela workflow resume`.
+func resume(ctx context.Context, namespace, app string) {
+	By("vela workflow resume " + app)
+	_, err := cluster.vela.Resume(ctx, app, namespace)
+	Expect(err).NotTo(HaveOccurred())
+}
+
+// waitForAppPhase waits until the Application reaches a phase.
+func waitForAppPhase(ctx context.Context, namespace, app, phase string) {
+	By(fmt.Sprintf("waiting for %s to be %s", app, phase))
+	Eventually(func(g Gomega) {
+		a, err := appflow.Get(ctx, cluster.client, namespace, app)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(string(a.Status.Phase)).To(Equal(phase), describeSteps(a))
+	}, stepTimeout, poll).Should(Succeed())
+}
+
+// getObject reads any object by apiVersion, kind, namespace and name.
+func getObject(ctx context.Context, apiVersion, kind, namespace, name string) (*unstructured.Unstructured, error) {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion(apiVersion)
+	u.SetKind(kind)
+	err := cluster.client.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, u)
+	return u, err
+}
+
+// listObjects lists objects of a kind in a namespace with labels.
+func listObjects(ctx context.Context, apiVersion, kind, namespace string, labels map[string]string) []unstructured.Unstructured {
+	u := &unstructured.UnstructuredList{}
+	u.SetAPIVersion(apiVersion)
+	u.SetKind(kind + "List")
+	Expect(cluster.client.List(ctx, u, client.InNamespace(namespace), client.MatchingLabels(labels))).To(Succeed())
+	return u.Items
+}
+
+// createModelStoreVolume makes a PersistentVolume pre-bound to the model
+// store claim of a tfjob component, since test clusters have no storage
+// provisioner for ReadWriteMany claims.
+func createModelStoreVolume(ctx context.Context, namespace, claim string) {
+	pv := &corev1.PersistentVolume{
+		ObjectMeta: metav1.ObjectMeta{Name: namespace + "-" + claim},
+		Spec: corev1.PersistentVolumeSpec{
+			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resourceQuantity("100Gi")},
+			AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany, corev1.ReadWriteOnce},
+			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimDelete,
+			PersistentVolumeSource:        corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/tmp/" + namespace + "-" + claim}},
+			ClaimRef:                      &corev1.ObjectReference{Namespace: namespace, Name: claim},
+		},
+	}
+	Expect(cluster.client.Create(ctx, pv)).To(Succeed())
+	DeferCleanup(func(ctx SpecContext) {
+		if !*skipCleanup {
+			Expect(client.IgnoreNotFound(cluster.client.Delete(ctx, pv))).To(Succeed())
+		}
+	})
+}
+
+// createSecret creates a Secret with string data.
+func createSecret(ctx context.Context, namespace, name string, typ corev1.SecretType, data map[string]string) {
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Type: typ, StringData: data}
+	Expect(cluster.client.Create(ctx, s)).To(Succeed())
+}
+
+func resourceQuantity(s string) resource.Quantity { return resource.MustParse(s) }

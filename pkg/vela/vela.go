@@ -1,0 +1,98 @@
+// Package vela runs the vela CLI against a cluster and checks its exit code.
+package vela
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Version is the vela CLI release the project builds and tests with.
+const Version = "v1.9.13"
+
+// CLI runs one vela binary against one cluster.
+type CLI struct {
+	// Bin is the vela binary.
+	Bin string
+	// Kubeconfig is passed as KUBECONFIG.
+	Kubeconfig string
+	// Home is the HOME vela writes ~/.vela into; a fresh temp dir by default
+	// keeps the user's own vela settings untouched.
+	Home string
+}
+
+// FindBinary returns the vela CLI: $VELA, else the one hack/tools/build.sh
+// built into the cache, else `vela` on PATH.
+func FindBinary() (string, error) {
+	if b := os.Getenv("VELA"); b != "" {
+		return b, nil
+	}
+	cache := os.Getenv("ML_PLATFORM_CACHE")
+	if cache == "" {
+		home, _ := os.UserHomeDir()
+		cache = filepath.Join(home, ".cache", "ml-platform")
+	}
+	built := filepath.Join(cache, "bin", "vela-"+Version)
+	if _, err := os.Stat(built); err == nil {
+		return built, nil
+	}
+	if p, err := exec.LookPath("vela"); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("no vela CLI: set $VELA, run hack/tools/build.sh vela, or put vela %s on PATH", Version)
+}
+
+// Run runs `vela args...` and returns its combined output. A non-zero exit
+// is an error that carries the output.
+func (c *CLI) Run(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, c.Bin, args...)
+	env := os.Environ()
+	if c.Kubeconfig != "" {
+		env = append(env, "KUBECONFIG="+c.Kubeconfig)
+	}
+	if c.Home != "" {
+		env = append(env, "HOME="+c.Home)
+	}
+	cmd.Env = env
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	err := cmd.Run()
+	if err != nil {
+		return out.String(), fmt.Errorf("vela %s failed: %w\n%s", strings.Join(args, " "), err, out.String())
+	}
+	return out.String(), nil
+}
+
+// EnableAddon enables the addon staged in dir with key=value arguments.
+func (c *CLI) EnableAddon(ctx context.Context, dir string, args ...string) (string, error) {
+	return c.Run(ctx, append([]string{"addon", "enable", dir, "-y"}, args...)...)
+}
+
+// DisableAddon disables an addon; force also disables one still in use.
+func (c *CLI) DisableAddon(ctx context.Context, name string, force bool) (string, error) {
+	args := []string{"addon", "disable", name, "-y"}
+	if force {
+		args = append(args, "-f")
+	}
+	return c.Run(ctx, args...)
+}
+
+// Up applies an Application file into a namespace.
+func (c *CLI) Up(ctx context.Context, file, namespace string) (string, error) {
+	return c.Run(ctx, "up", "-f", file, "-n", namespace)
+}
+
+// Resume resumes a suspended workflow.
+func (c *CLI) Resume(ctx context.Context, app, namespace string) (string, error) {
+	return c.Run(ctx, "workflow", "resume", app, "-n", namespace)
+}
+
+// Status prints `vela status` of an Application.
+func (c *CLI) Status(ctx context.Context, app, namespace string) (string, error) {
+	return c.Run(ctx, "status", app, "-n", namespace)
+}
