@@ -9,12 +9,12 @@ export ML_PLATFORM_CACHE ?= $(HOME)/.cache/ml-platform
 APP ?= examples/pipeline/app.yaml
 N ?= 100
 
-.PHONY: help test test-offline lint vet render demo e2e up down bench bench-scale stage package tools
+.PHONY: help test test-offline lint vet render demo e2e e2e-kind up down bench bench-scale stage package tools
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-test: lint test-offline e2e ## Everything this machine can run: lint, offline tests, e2e on the embedded control plane.
+test: lint test-offline e2e e2e-kind ## Everything: lint, offline tests, e2e (embedded control plane or $$KUBECONFIG), and kind where Docker runs.
 
 test-offline: ## Offline tests: definitions, examples, the bad-input corpus, the renderer (no cluster).
 	go test -count=1 ./pkg/... ./offline/... ./hack/...
@@ -34,10 +34,16 @@ up: ## Start the embedded control plane (builds missing binaries first).
 down: ## Stop the embedded control plane (WIPE=1 also removes its state).
 	go run ./hack/cluster down $(if $(WIPE),--wipe,)
 
-e2e: ## The e2e suite: against $$KUBECONFIG, else on the embedded control plane it starts and stops.
-	go test -count=1 -timeout 60m ./e2e/... -ginkgo.v
+tools: ## Build the control-plane binaries that are missing (only the vela CLI when KUBECONFIG is set).
+	bash hack/tools/build.sh $(if $(KUBECONFIG),vela,)
 
-demo: ## The seed's ML pipeline end to end (YES=1 resumes the evaluation gates without asking).
+e2e: tools ## The e2e suite: against $$KUBECONFIG, else on the embedded control plane it starts and stops.
+	go test -count=1 -timeout 60m ./e2e/ -ginkgo.v
+
+e2e-kind: ## The e2e suite on a kind cluster (skipped with a clear message where Docker does not run).
+	E2E_CLUSTER=kind go test -count=1 -timeout 60m ./e2e/ -ginkgo.v
+
+demo: tools ## The seed's ML pipeline end to end (YES=1 resumes the evaluation gates without asking).
 	go run ./hack/demo $(if $(YES),--yes,)
 
 bench: ## Render benchmark: our pipeline vs built-in webservice apps of the same object count.

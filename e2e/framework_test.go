@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,17 +14,19 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	utilrand "k8s.io/apimachinery/pkg/util/rand"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/oam-dev/kubevela/apis/core.oam.dev/common"
 	"github.com/oam-dev/kubevela/apis/core.oam.dev/v1beta1"
 
 	"github.com/ml-platform/ml-platform/pkg/appflow"
+	"github.com/ml-platform/ml-platform/pkg/fixtures"
 	"github.com/ml-platform/ml-platform/pkg/stage"
 )
 
@@ -125,12 +128,7 @@ func dumpNamespace(ctx context.Context, namespace string) {
 // upExample applies an example Application into a namespace with `vela up`
 // and returns the Application's name.
 func upExample(ctx context.Context, file, namespace string) string {
-	path := filepath.Join(repoRoot, file)
-	data, err := os.ReadFile(path)
-	Expect(err).NotTo(HaveOccurred())
-	app := &v1beta1.Application{}
-	Expect(yaml.Unmarshal(data, app)).To(Succeed())
-	return upFile(ctx, path, namespace, app.Name)
+	return upApplication(ctx, readExample(file), namespace)
 }
 
 // upApplication writes an Application to a temp file and applies it with `vela up`.
@@ -149,6 +147,33 @@ func upFile(ctx context.Context, path, namespace, name string) string {
 	Expect(err).NotTo(HaveOccurred())
 	GinkgoWriter.Println(out)
 	return name
+}
+
+// properties decodes a component's properties.
+func properties(c *common.ApplicationComponent) map[string]interface{} {
+	m := map[string]interface{}{}
+	if c.Properties != nil {
+		Expect(json.Unmarshal(c.Properties.Raw, &m)).To(Succeed())
+	}
+	return m
+}
+
+// setProperties encodes a component's properties.
+func setProperties(c *common.ApplicationComponent, m map[string]interface{}) {
+	raw, err := json.Marshal(m)
+	Expect(err).NotTo(HaveOccurred())
+	c.Properties = &runtime.RawExtension{Raw: raw}
+}
+
+// component returns the named component of an Application.
+func component(app *v1beta1.Application, name string) *common.ApplicationComponent {
+	for i := range app.Spec.Components {
+		if app.Spec.Components[i].Name == name {
+			return &app.Spec.Components[i]
+		}
+	}
+	Fail("no component " + name + " in application " + app.Name)
+	return nil
 }
 
 // readExample reads an example Application so a spec can adapt it.
@@ -244,19 +269,9 @@ func listObjects(ctx context.Context, apiVersion, kind, namespace string, labels
 }
 
 // createModelStoreVolume makes a PersistentVolume pre-bound to the model
-// store claim of a tfjob component, since test clusters have no storage
-// provisioner for ReadWriteMany claims.
+// store claim of a tfjob component (test clusters have no RWX provisioner).
 func createModelStoreVolume(ctx context.Context, namespace, claim string) {
-	pv := &corev1.PersistentVolume{
-		ObjectMeta: metav1.ObjectMeta{Name: namespace + "-" + claim},
-		Spec: corev1.PersistentVolumeSpec{
-			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resourceQuantity("100Gi")},
-			AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany, corev1.ReadWriteOnce},
-			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimDelete,
-			PersistentVolumeSource:        corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/tmp/" + namespace + "-" + claim}},
-			ClaimRef:                      &corev1.ObjectReference{Namespace: namespace, Name: claim},
-		},
-	}
+	pv := fixtures.ModelStoreVolume(namespace, claim)
 	Expect(cluster.client.Create(ctx, pv)).To(Succeed())
 	DeferCleanup(func(ctx SpecContext) {
 		if !*skipCleanup {
@@ -271,4 +286,6 @@ func createSecret(ctx context.Context, namespace, name string, typ corev1.Secret
 	Expect(cluster.client.Create(ctx, s)).To(Succeed())
 }
 
-func resourceQuantity(s string) resource.Quantity { return resource.MustParse(s) }
+func clientInNamespace(ns string) client.InNamespace { return client.InNamespace(ns) }
+
+func clientLabels(l map[string]string) client.MatchingLabels { return client.MatchingLabels(l) }

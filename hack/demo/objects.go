@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+)
+
+func marshalYAML(v interface{}) ([]byte, error) { return yaml.Marshal(v) }
+
+// keyObjects summarises what the pipeline produced: training jobs, model
+// versions, serving Deployments and the traffic weights of the routes.
+func keyObjects(ctx context.Context, c client.Client, ns string) []string {
+	var lines []string
+	for _, j := range list(ctx, c, "kubeflow.org/v1", "TFJob", ns, nil) {
+		lines = append(lines, fmt.Sprintf("TFJob %s/%s: %s", j.GetNamespace(), j.GetName(), lastCondition(j)))
+	}
+	records := &corev1.ConfigMapList{}
+	if c.List(ctx, records, client.InNamespace(ns), client.HasLabels{"ml-platform.oam.dev/model-version"}) == nil {
+		for _, r := range records.Items {
+			lines = append(lines, fmt.Sprintf("model version %s: image %s (from %s)", r.Data["modelName"], r.Data["image"], r.Data["trainingJob"]))
+		}
+	}
+	deploys := &appsv1.DeploymentList{}
+	if c.List(ctx, deploys, client.HasLabels{"ml-platform.oam.dev/predictor"}) == nil {
+		for _, d := range deploys.Items {
+			lines = append(lines, fmt.Sprintf("Deployment %s/%s: %d/%d ready, model %s", d.Namespace, d.Name,
+				d.Status.ReadyReplicas, d.Status.Replicas, d.Spec.Template.Labels["ml-platform.oam.dev/model-version"]))
+		}
+	}
+	for _, r := range list(ctx, c, "gateway.networking.k8s.io/v1", "HTTPRoute", "", nil) {
+		lines = append(lines, fmt.Sprintf("HTTPRoute %s/%s: %s", r.GetNamespace(), r.GetName(), weights(r)))
+	}
+	return lines
+}
+
+func list(ctx context.Context, c client.Client, apiVersion, kind, ns string, labels map[string]string) []unstructured.Unstructured {
+	l := &unstructured.UnstructuredList{}
+	l.SetAPIVersion(apiVersion)
+	l.SetKind(kind + "List")
+	opts := []client.ListOption{client.MatchingLabels(labels)}
+	if ns != "" {
+		opts = append(opts, client.InNamespace(ns))
+	}
+	if err := c.List(ctx, l, opts...); err != nil {
+		return nil
+	}
+	return l.Items
+}
+
+func lastCondition(u unstructured.Unstructured) string {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	if len(conds) == 0 {
+		return "no status yet"
+	}
+	m, _ := conds[len(conds)-1].(map[string]interface{})
+	return fmt.Sprintf("%v (%v)", m["type"], m["message"])
+}
+
+func weights(route unstructured.Unstructured) string {
+	rules, _, _ := unstructured.NestedSlice(route.Object, "spec", "rules")
+	var parts []string
+	for _, r := range rules {
+		refs, _, _ := unstructured.NestedSlice(r.(map[string]interface{}), "backendRefs")
+		for _, b := range refs {
+			m := b.(map[string]interface{})
+			parts = append(parts, fmt.Sprintf("%v=%v", m["name"], m["weight"]))
+		}
+	}
+	return strings.Join(parts, " ")
+}
