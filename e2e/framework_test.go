@@ -46,6 +46,7 @@ func enableAddon(ctx context.Context) {
 	Expect(err).NotTo(HaveOccurred())
 	GinkgoWriter.Println(out)
 	Expect(out).To(ContainSubstring("enabled successfully"))
+	Expect(out).To(ContainSubstring("vela workflow resume"), "NOTES.cue did not render its next steps")
 }
 
 // disableAddonKeepsCRDs disables the addon (forced: the suite's apps may

@@ -1,0 +1,44 @@
+// Command gendocs regenerates the definitions reference in README.md from
+// the CUE definitions (parameter tables included):
+//
+//	go run ./hack/gendocs
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
+
+	"github.com/ml-platform/ml-platform/pkg/docgen"
+	"github.com/ml-platform/ml-platform/pkg/render"
+)
+
+func main() {
+	klog.SetLogger(logr.Discard())
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	defs, err := render.LoadDefinitionDir("definitions")
+	if err != nil {
+		return err
+	}
+	ref, err := docgen.Reference(defs)
+	if err != nil {
+		return err
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		return err
+	}
+	out, err := docgen.Splice(string(readme), ref)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile("README.md", []byte(out), 0o644)
+}
