@@ -267,13 +267,13 @@ func TestAddonRBACIsLeastPrivilege(t *testing.T) {
 	}
 	t.Logf("ClusterRole rules: %v", granted)
 	trEqual(t, "ClusterRole grants", granted, map[string][]string{
-		"tfjobs":            {"delete", "get", "list", "patch", "update", "watch"},
-		"tfjobs/status":     {"get", "patch", "update"},
-		"tfjobs/finalizers": {"update"},
-		"pods":              {"create", "delete", "get", "list", "patch", "update", "watch"},
-		"services":          {"create", "delete", "get", "list", "watch"},
-		"events":            {"create", "get", "list", "patch", "update", "watch"},
-		"podgroups":         {"create", "delete", "get", "list", "patch", "update", "watch"},
+		"tfjobs":                          {"delete", "get", "list", "patch", "update", "watch"},
+		"tfjobs/status":                   {"get", "patch", "update"},
+		"tfjobs/finalizers":               {"update"},
+		"pods":                            {"create", "delete", "get", "list", "patch", "update", "watch"},
+		"services":                        {"create", "delete", "get", "list", "watch"},
+		"events":                          {"create", "get", "list", "patch", "update", "watch"},
+		"podgroups":                       {"create", "delete", "get", "list", "patch", "update", "watch"},
 		"validatingwebhookconfigurations": {"get", "list", "watch"},
 		"validatingwebhookconfigurations[validator.training-operator.kubeflow.org]": {"update"},
 	})
