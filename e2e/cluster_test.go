@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -18,7 +19,8 @@ import (
 	"github.com/ml-platform/ml-platform/pkg/vela"
 )
 
-// testCluster is the cluster the suite runs on and how to undo its setup.
+// testCluster is the cluster the suite runs on. Whatever set it up registers
+// its own undoing with DeferCleanup, so a failed set-up is undone too.
 type testCluster struct {
 	// kind is "embedded", "kind" or "existing".
 	kind       string
@@ -30,7 +32,6 @@ type testCluster struct {
 	env *controlplane.Environment
 	// addonArgs are the key=value arguments the addon is enabled with.
 	addonArgs []string
-	tearDown  func()
 }
 
 var cluster *testCluster
@@ -53,7 +54,7 @@ func setUpCluster(ctx context.Context) *testCluster {
 		c = createKindCluster(ctx)
 	case "existing":
 		Expect(os.Getenv("KUBECONFIG")).NotTo(BeEmpty(), "E2E_CLUSTER=existing needs KUBECONFIG")
-		c = &testCluster{kind: "existing", kubeconfig: os.Getenv("KUBECONFIG"), tearDown: func() {}}
+		c = &testCluster{kind: "existing", kubeconfig: os.Getenv("KUBECONFIG")}
 	default:
 		Fail("unknown E2E_CLUSTER " + mode + " (auto, embedded, kind, existing)")
 	}
@@ -94,6 +95,12 @@ func startEmbedded(ctx context.Context) *testCluster {
 		BasePort: 17000,
 		Out:      GinkgoWriter,
 	}
+	if dir := os.Getenv("ML_PLATFORM_E2E_STATE"); dir != "" {
+		env.StateDir = dir
+	}
+	if port, err := strconv.Atoi(os.Getenv("ML_PLATFORM_E2E_BASE_PORT")); err == nil && port > 0 {
+		env.BasePort = port
+	}
 	if missing := env.MissingBinaries(); len(missing) > 0 {
 		Fail("the embedded control plane lacks " + joinNames(missing) + ": run `hack/tools/build.sh` (make e2e does)")
 	}
@@ -103,6 +110,16 @@ func startEmbedded(ctx context.Context) *testCluster {
 	began := time.Now()
 	cfg, err := env.Start(ctx)
 	Expect(err).NotTo(HaveOccurred())
+	// Registered now, so that a failure later in the suite's set-up still
+	// stops every process; suite-level cleanups run after AfterSuite.
+	DeferCleanup(func() {
+		if *skipCleanup {
+			GinkgoWriter.Printf("e2e: leaving the control plane running; KUBECONFIG=%s\n", env.Kubeconfig())
+			return
+		}
+		Expect(env.Stop()).To(Succeed())
+		Expect(env.Wipe()).To(Succeed())
+	})
 	GinkgoWriter.Printf("e2e: embedded control plane ready in %s\n", time.Since(began).Round(time.Millisecond))
 	return &testCluster{
 		kind:       "embedded",
@@ -112,14 +129,6 @@ func startEmbedded(ctx context.Context) *testCluster {
 		// The training operator runs as a local process here and no kubelet
 		// can mount webhook certificates: the addon installs only the CRDs.
 		addonArgs: []string{"installTrainingOperator=false"},
-		tearDown: func() {
-			if *skipCleanup {
-				GinkgoWriter.Printf("e2e: leaving the control plane running; KUBECONFIG=%s\n", env.Kubeconfig())
-				return
-			}
-			Expect(env.Stop()).To(Succeed())
-			Expect(env.Wipe()).To(Succeed())
-		},
 	}
 }
 

@@ -30,6 +30,11 @@ func createKindCluster(ctx context.Context) *testCluster {
 	By("creating the kind cluster " + kindClusterName)
 	Expect(provider.Create(kindClusterName, kindcluster.CreateWithWaitForReady(5*time.Minute))).To(Succeed())
 	kubeconfig := filepath.Join(GinkgoT().TempDir(), "kind.kubeconfig")
+	DeferCleanup(func() {
+		if !*skipCleanup {
+			Expect(provider.Delete(kindClusterName, kubeconfig)).To(Succeed())
+		}
+	})
 	cfg, err := provider.KubeConfig(kindClusterName, false)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(os.WriteFile(kubeconfig, []byte(cfg), 0o600)).To(Succeed())
@@ -39,11 +44,6 @@ func createKindCluster(ctx context.Context) *testCluster {
 	return &testCluster{
 		kind:       "kind",
 		kubeconfig: kubeconfig,
-		tearDown: func() {
-			if !*skipCleanup {
-				Expect(provider.Delete(kindClusterName, kubeconfig)).To(Succeed())
-			}
-		},
 	}
 }
 

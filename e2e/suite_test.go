@@ -44,5 +44,4 @@ var _ = AfterSuite(func(ctx SpecContext) {
 	if !*skipCleanup {
 		disableAddonKeepsCRDs(ctx)
 	}
-	cluster.tearDown()
 }, NodeTimeout(stepTimeout))
