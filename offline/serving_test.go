@@ -1,0 +1,650 @@
+package offline
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/kubevela/workflow/api/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// ---- the tfserving component ----
+
+// servingPodSpec returns the pod spec of a predictor Deployment.
+func servingPodSpec(t testing.TB, d *unstructured.Unstructured) map[string]interface{} {
+	t.Helper()
+	spec, ok := field(t, d, "spec", "template", "spec").(map[string]interface{})
+	if !ok {
+		t.Fatalf("Deployment %s has no pod spec", d.GetName())
+	}
+	return spec
+}
+
+func servingEqual(t testing.TB, what string, got, want interface{}) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s = %#v, want %#v", what, got, want)
+	}
+}
+
+func servingStrings(v interface{}) []string {
+	var out []string
+	list, _ := v.([]interface{})
+	for _, x := range list {
+		out = append(out, fmt.Sprint(x))
+	}
+	return out
+}
+
+// The spec's my-tfserving-prod: two predictors, 90/10, autoscaled 1..10,
+// batching 32 and 64, TF Serving 1.11 images.
+func TestServingProdComponentOfTheSpec(t *testing.T) {
+	res := renderFile(t, "examples/pipeline/app.yaml")
+	const comp = "my-tfserving-prod"
+
+	for _, p := range []struct {
+		name, version, image string
+		batch                int
+	}{
+		{"model-a-predictor", "mymodel-v1", "tensorflow/serving:1.11.0", 32},
+		{"model-b-predictor", "mymodel-v2", "tensorflow/serving:1.11.1", 64},
+	} {
+		full := comp + "-" + p.name
+		d := mustFind(t, res, "Deployment", full)
+		// With autoScale the HPA owns the replica count: the Deployment sets none.
+		if _, ok, _ := unstructured.NestedFieldNoCopy(d.Object, "spec", "replicas"); ok {
+			t.Errorf("Deployment %s sets spec.replicas although autoScale is set", full)
+		}
+		selector := map[string]interface{}{"ml-platform.oam.dev/serving": comp, "ml-platform.oam.dev/predictor": p.name}
+		servingEqual(t, full+" selector", field(t, d, "spec", "selector", "matchLabels"), selector)
+		labels := field(t, d, "spec", "template", "metadata", "labels").(map[string]interface{})
+		servingEqual(t, full+" pod label model-version", labels["ml-platform.oam.dev/model-version"], p.version)
+		servingEqual(t, full+" pod label serving", labels["ml-platform.oam.dev/serving"], comp)
+
+		spec := servingPodSpec(t, d)
+		tf := container(t, spec, "tensorflow")
+		servingEqual(t, full+" image", tf["image"], p.image)
+		servingEqual(t, full+" command", servingStrings(tf["command"]), []string{"/usr/bin/tensorflow_model_server"})
+		args := servingStrings(tf["args"])
+		if len(args) < 6 {
+			t.Fatalf("%s args = %q", full, args)
+		}
+		servingEqual(t, full+" args", args[:6], []string{
+			"--port=8500",
+			"--rest_api_port=8501",
+			"--model_name=model",
+			"--model_base_path=/models/model",
+			"--enable_batching",
+			"--batching_parameters_file=/etc/tfserving/batching/batching_parameters.txt",
+		})
+		// the arms-metrics trait of the spec appends its flag to the same list
+		servingEqual(t, full+" args patched by arms-metrics", args[6:], []string{"--monitoring_config_file=/etc/tfserving-monitoring/monitoring_config.txt"})
+		servingEqual(t, full+" ports", tf["ports"], []interface{}{
+			map[string]interface{}{"name": "grpc", "containerPort": int64(8500), "protocol": "TCP"},
+			map[string]interface{}{"name": "http", "containerPort": int64(8501), "protocol": "TCP"},
+		})
+		servingEqual(t, full+" readiness probe", tf["readinessProbe"].(map[string]interface{})["httpGet"],
+			map[string]interface{}{"path": "/v1/models/model", "port": int64(8501)})
+		servingEqual(t, full+" batching mount", tf["volumeMounts"].([]interface{})[1],
+			map[string]interface{}{"name": "batching", "mountPath": "/etc/tfserving/batching", "readOnly": true})
+		servingEqual(t, full+" batching volume", spec["volumes"].([]interface{})[1],
+			map[string]interface{}{"name": "batching", "configMap": map[string]interface{}{"name": full + "-batching"}})
+		if _, ok := field(t, d, "spec", "template", "metadata", "annotations").(map[string]interface{})["ml-platform.oam.dev/batching-config"]; !ok {
+			t.Errorf("%s: no batching-config annotation to roll the pods when the file changes", full)
+		}
+
+		hpa := mustFind(t, res, "HorizontalPodAutoscaler", full)
+		servingEqual(t, full+" HPA apiVersion", hpa.GetAPIVersion(), "autoscaling/v2")
+		servingEqual(t, full+" HPA target", field(t, hpa, "spec", "scaleTargetRef"),
+			map[string]interface{}{"apiVersion": "apps/v1", "kind": "Deployment", "name": full})
+		servingEqual(t, full+" HPA minReplicas", field(t, hpa, "spec", "minReplicas"), int64(1))
+		servingEqual(t, full+" HPA maxReplicas", field(t, hpa, "spec", "maxReplicas"), int64(10))
+		servingEqual(t, full+" HPA metrics", field(t, hpa, "spec", "metrics"), []interface{}{map[string]interface{}{
+			"type": "Resource",
+			"resource": map[string]interface{}{"name": "cpu", "target": map[string]interface{}{
+				"type": "Utilization", "averageUtilization": int64(80)}},
+		}})
+
+		cm := mustFind(t, res, "ConfigMap", full+"-batching")
+		servingEqual(t, full+" batching file", field(t, cm, "data", "batching_parameters.txt"), fmt.Sprintf(
+			"max_batch_size { value: %d }\nbatch_timeout_micros { value: 1000 }\nmax_enqueued_batches { value: 100 }\nnum_batch_threads { value: 4 }\n", p.batch))
+
+		svc := mustFind(t, res, "Service", full)
+		servingEqual(t, full+" Service selector", field(t, svc, "spec", "selector"), selector)
+	}
+
+	stable := mustFind(t, res, "Service", comp)
+	servingEqual(t, "stable Service selector", field(t, stable, "spec", "selector"), map[string]interface{}{"ml-platform.oam.dev/serving": comp})
+	servingEqual(t, "stable Service ports", field(t, stable, "spec", "ports"), []interface{}{
+		map[string]interface{}{"name": "grpc", "port": int64(8500), "targetPort": int64(8500), "protocol": "TCP"},
+		map[string]interface{}{"name": "http", "port": int64(8501), "targetPort": int64(8501), "protocol": "TCP"},
+	})
+	var main []string
+	for _, o := range res.Objects {
+		if o.Component == comp && o.Source == "workload" {
+			main = append(main, o.GetKind()+"/"+o.GetName())
+		}
+	}
+	servingEqual(t, "main output", main, []string{"Service/" + comp})
+
+	route := mustFind(t, res, "HTTPRoute", comp)
+	servingEqual(t, "route apiVersion", route.GetAPIVersion(), "gateway.networking.k8s.io/v1")
+	servingEqual(t, "route parentRefs (GAMMA: the stable Service)", field(t, route, "spec", "parentRefs"), []interface{}{
+		map[string]interface{}{"group": "", "kind": "Service", "name": comp, "port": int64(8501)},
+	})
+	servingEqual(t, "route backends", field(t, route, "spec", "rules"), []interface{}{map[string]interface{}{
+		"backendRefs": []interface{}{
+			map[string]interface{}{"group": "", "kind": "Service", "name": comp + "-model-a-predictor", "port": int64(8501), "weight": int64(90)},
+			map[string]interface{}{"group": "", "kind": "Service", "name": comp + "-model-b-predictor", "port": int64(8501), "weight": int64(10)},
+		},
+	}})
+	if n := len(res.ByKind("VirtualService")); n != 0 {
+		t.Errorf("%d VirtualServices rendered with the default router", n)
+	}
+}
+
+func TestServingDevComponentOfTheSpecGetsAllTraffic(t *testing.T) {
+	res := renderFile(t, "examples/pipeline/app.yaml")
+	const comp = "my-tfserving-dev"
+	d := mustFind(t, res, "Deployment", comp+"-model-predictor")
+	servingEqual(t, "replicas", field(t, d, "spec", "replicas"), int64(1))
+	tf := container(t, servingPodSpec(t, d), "tensorflow")
+	servingEqual(t, "image", tf["image"], "tensorflow/serving:1.11.1")
+	if n := len(res.ByKind("HorizontalPodAutoscaler")); n != 2 {
+		t.Errorf("%d HPAs in the pipeline, want the 2 of my-tfserving-prod", n)
+	}
+	if res.Find("ConfigMap", comp+"-model-predictor-batching") != nil {
+		t.Error("a batching ConfigMap without batching")
+	}
+	route := mustFind(t, res, "HTTPRoute", comp)
+	servingEqual(t, "route backends", field(t, route, "spec", "rules"), []interface{}{map[string]interface{}{
+		"backendRefs": []interface{}{
+			map[string]interface{}{"group": "", "kind": "Service", "name": comp + "-model-predictor", "port": int64(8501), "weight": int64(100)},
+		},
+	}})
+}
+
+// A predictor with modelImage copies the model out of the image.
+func TestServingExampleLoadsTheModelFromAnImage(t *testing.T) {
+	res := renderFile(t, "examples/serving/app.yaml")
+	const comp = "mnist"
+	for _, p := range []struct{ name, image string }{
+		{"stable", "ghcr.io/ml-platform/models/mnist:mnist-v1"},
+		{"canary", "ghcr.io/ml-platform/models/mnist:mnist-v2"},
+	} {
+		d := mustFind(t, res, "Deployment", comp+"-"+p.name)
+		spec := servingPodSpec(t, d)
+		loader := container(t, spec, "model-loader")
+		servingEqual(t, p.name+" loader image", loader["image"], p.image)
+		servingEqual(t, p.name+" loader mounts", loader["volumeMounts"], []interface{}{
+			map[string]interface{}{"name": "models", "mountPath": "/mnt/models"},
+		})
+		script := strings.Join(servingStrings(loader["command"]), " ")
+		if !strings.Contains(script, "cp -R /models/. /mnt/models/") || !strings.Contains(script, "[ ! -d /models/mnist ]") {
+			t.Errorf("%s loader command %q does not check /models/mnist and copy /models/. into the emptyDir", p.name, script)
+		}
+		tf := container(t, spec, "tensorflow")
+		args := servingStrings(tf["args"])
+		servingEqual(t, p.name+" model args", args[2:4], []string{"--model_name=mnist", "--model_base_path=/models/mnist"})
+		servingEqual(t, p.name+" model mount", tf["volumeMounts"].([]interface{})[1],
+			map[string]interface{}{"name": "models", "mountPath": "/models", "readOnly": true})
+		servingEqual(t, p.name+" models volume", spec["volumes"].([]interface{})[1],
+			map[string]interface{}{"name": "models", "emptyDir": map[string]interface{}{}})
+		servingEqual(t, p.name+" default image", tf["image"], "tensorflow/serving:2.18.0")
+	}
+	route := mustFind(t, res, "HTTPRoute", comp)
+	servingEqual(t, "route parentRefs", field(t, route, "spec", "parentRefs"), []interface{}{
+		map[string]interface{}{"name": "ml-gateway", "namespace": "gateway-system", "sectionName": "http"},
+	})
+	servingEqual(t, "route hostnames", field(t, route, "spec", "hostnames"), []interface{}{"mnist.example.com"})
+	var weights []interface{}
+	for _, b := range field(t, route, "spec", "rules").([]interface{})[0].(map[string]interface{})["backendRefs"].([]interface{}) {
+		weights = append(weights, b.(map[string]interface{})["weight"])
+	}
+	servingEqual(t, "route weights", weights, []interface{}{int64(90), int64(10)})
+}
+
+// Pods pass the "restricted" Pod Security Standard by default, and a key the
+// template sets replaces just that default.
+func TestServingPodsAreHardened(t *testing.T) {
+	res, err := renderYAML(t, `
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata: {name: sec}
+spec:
+  components:
+    - name: srv
+      type: tfserving
+      properties:
+        predictors:
+          - name: default
+            modelImage: myrepo/mymodel:v1
+            trafficPercentage: 50
+            template:
+              spec:
+                containers:
+                  - name: logger
+                    image: busybox
+                initContainers:
+                  - name: warmup
+                    image: busybox
+          - name: custom
+            modelBasePath: s3://bucket/models/model
+            trafficPercentage: 50
+            template:
+              metadata:
+                labels: {team: a}
+                annotations: {note: x}
+              spec:
+                serviceAccountName: s3-reader
+                securityContext: {runAsUser: 2000}
+                containers:
+                  - name: tensorflow
+                    image: tensorflow/serving:2.18.0-gpu
+                    args: ["--file_system_poll_wait_seconds=0"]
+                    env: [{name: AWS_REGION, value: eu-west-1}]
+                    resources: {limits: {nvidia.com/gpu: 1}}
+                    securityContext: {readOnlyRootFilesystem: false}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPod := map[string]interface{}{
+		"runAsNonRoot": true, "runAsUser": int64(1000), "runAsGroup": int64(1000), "fsGroup": int64(1000),
+		"seccompProfile": map[string]interface{}{"type": "RuntimeDefault"},
+	}
+	wantModel := map[string]interface{}{
+		"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "runAsNonRoot": true,
+		"capabilities": map[string]interface{}{"drop": []interface{}{"ALL"}},
+	}
+	wantSidecar := map[string]interface{}{
+		"allowPrivilegeEscalation": false,
+		"capabilities":             map[string]interface{}{"drop": []interface{}{"ALL"}},
+	}
+	spec := servingPodSpec(t, mustFind(t, res, "Deployment", "srv-default"))
+	servingEqual(t, "pod securityContext", spec["securityContext"], wantPod)
+	for name, want := range map[string]interface{}{"tensorflow": wantModel, "model-loader": wantModel, "logger": wantSidecar, "warmup": wantSidecar} {
+		servingEqual(t, name+" securityContext", container(t, spec, name)["securityContext"], want)
+	}
+	servingEqual(t, "tmp mount", container(t, spec, "tensorflow")["volumeMounts"].([]interface{})[0],
+		map[string]interface{}{"name": "tmp", "mountPath": "/tmp"})
+	servingEqual(t, "init containers (loader first)", len(spec["initContainers"].([]interface{})), 2)
+	servingEqual(t, "default resources", container(t, spec, "tensorflow")["resources"],
+		map[string]interface{}{"requests": map[string]interface{}{"cpu": "500m", "memory": "512Mi"}})
+
+	d := mustFind(t, res, "Deployment", "srv-custom")
+	spec = servingPodSpec(t, d)
+	servingEqual(t, "overridden runAsUser", spec["securityContext"].(map[string]interface{})["runAsUser"], int64(2000))
+	servingEqual(t, "kept runAsNonRoot", spec["securityContext"].(map[string]interface{})["runAsNonRoot"], true)
+	servingEqual(t, "serviceAccountName kept", spec["serviceAccountName"], "s3-reader")
+	tf := container(t, spec, "tensorflow")
+	servingEqual(t, "overridden readOnlyRootFilesystem", tf["securityContext"].(map[string]interface{})["readOnlyRootFilesystem"], false)
+	servingEqual(t, "kept drop ALL", tf["securityContext"].(map[string]interface{})["capabilities"], map[string]interface{}{"drop": []interface{}{"ALL"}})
+	servingEqual(t, "image", tf["image"], "tensorflow/serving:2.18.0-gpu")
+	servingEqual(t, "args (user args last)", servingStrings(tf["args"]), []string{
+		"--port=8500", "--rest_api_port=8501", "--model_name=model", "--model_base_path=s3://bucket/models/model", "--file_system_poll_wait_seconds=0",
+	})
+	servingEqual(t, "env kept", tf["env"], []interface{}{map[string]interface{}{"name": "AWS_REGION", "value": "eu-west-1"}})
+	servingEqual(t, "resources kept", tf["resources"], map[string]interface{}{"limits": map[string]interface{}{"nvidia.com/gpu": int64(1)}})
+	if _, ok := spec["initContainers"]; ok {
+		t.Error("modelBasePath predictor has an init container")
+	}
+	labels := field(t, d, "spec", "template", "metadata", "labels").(map[string]interface{})
+	servingEqual(t, "user pod label", labels["team"], "a")
+	servingEqual(t, "predictor pod label", labels["ml-platform.oam.dev/predictor"], "custom")
+	servingEqual(t, "user pod annotation", field(t, d, "spec", "template", "metadata", "annotations"), map[string]interface{}{"note": "x"})
+}
+
+func TestServingIstioRouter(t *testing.T) {
+	res, err := renderYAML(t, `
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata: {name: mesh}
+spec:
+  components:
+    - name: srv
+      type: tfserving
+      properties:
+        traffic:
+          router: istio
+          gateways: [istio-system/public]
+          hostnames: [srv.example.com]
+        predictors:
+          - {name: a, modelImage: r/m:v1, trafficPercentage: 70}
+          - {name: b, modelImage: r/m:v2, trafficPercentage: 30}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(res.ByKind("HTTPRoute")); n != 0 {
+		t.Errorf("%d HTTPRoutes with the istio router", n)
+	}
+	vs := mustFind(t, res, "VirtualService", "srv")
+	servingEqual(t, "apiVersion", vs.GetAPIVersion(), "networking.istio.io/v1beta1")
+	servingEqual(t, "hosts", field(t, vs, "spec", "hosts"), []interface{}{"srv", "srv.example.com"})
+	servingEqual(t, "gateways", field(t, vs, "spec", "gateways"), []interface{}{"istio-system/public", "mesh"})
+	route := func(port int64) []interface{} {
+		return []interface{}{
+			map[string]interface{}{"destination": map[string]interface{}{"host": "srv-a", "port": map[string]interface{}{"number": port}}, "weight": int64(70)},
+			map[string]interface{}{"destination": map[string]interface{}{"host": "srv-b", "port": map[string]interface{}{"number": port}}, "weight": int64(30)},
+		}
+	}
+	servingEqual(t, "http routes", field(t, vs, "spec", "http"), []interface{}{
+		map[string]interface{}{"name": "grpc", "match": []interface{}{map[string]interface{}{"port": int64(8500), "gateways": []interface{}{"mesh"}}}, "route": route(8500)},
+		map[string]interface{}{"name": "http", "match": []interface{}{map[string]interface{}{"port": int64(8501), "gateways": []interface{}{"mesh"}}}, "route": route(8501)},
+		map[string]interface{}{"name": "gateways", "match": []interface{}{map[string]interface{}{"gateways": []interface{}{"istio-system/public"}}}, "route": route(8501)},
+	})
+
+	res, err = renderYAML(t, `
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata: {name: plain}
+spec:
+  components:
+    - name: srv
+      type: tfserving
+      properties:
+        traffic: {router: none}
+        predictors:
+          - {name: a, modelImage: r/m:v1, replicas: 0}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(res.ByKind("HTTPRoute")) + len(res.ByKind("VirtualService")); n != 0 {
+		t.Errorf("router none rendered %d routes", n)
+	}
+	servingEqual(t, "replicas 0", field(t, mustFind(t, res, "Deployment", "srv-a"), "spec", "replicas"), int64(0))
+}
+
+// With autoScale and replicas but no minReplicas, replicas is the HPA's minimum.
+func TestServingReplicasAreTheDefaultMinimumOfTheHPA(t *testing.T) {
+	res, err := renderYAML(t, `
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata: {name: hpa}
+spec:
+  components:
+    - name: srv
+      type: tfserving
+      properties:
+        predictors:
+          - name: a
+            modelImage: r/m:v1
+            replicas: 3
+            autoScale: {maxReplicas: 6, targetCPUUtilizationPercentage: 60}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hpa := mustFind(t, res, "HorizontalPodAutoscaler", "srv-a")
+	servingEqual(t, "minReplicas", field(t, hpa, "spec", "minReplicas"), int64(3))
+	servingEqual(t, "maxReplicas", field(t, hpa, "spec", "maxReplicas"), int64(6))
+	servingEqual(t, "target", field(t, hpa, "spec", "metrics").([]interface{})[0].(map[string]interface{})["resource"].(map[string]interface{})["target"].(map[string]interface{})["averageUtilization"], int64(60))
+}
+
+// Cross-field rules that the corpus cannot show on their own.
+func TestServingRejectsIncoherentPredictors(t *testing.T) {
+	for name, c := range map[string]struct{ props, want string }{
+		"no predictors":         {`{predictors: []}`, "properties.predictors: at least one predictor is required"},
+		"unset share":           {`{predictors: [{name: a, modelImage: r/m:1, trafficPercentage: 100}, {name: b, modelImage: r/m:2}]}`, "properties.predictors: set trafficPercentage on every predictor when there are several (b has none)"},
+		"single below 100":      {`{predictors: [{name: a, modelImage: r/m:1, trafficPercentage: 60}]}`, "trafficPercentage of all predictors must sum to 100, got 60"},
+		"two model names":       {`{predictors: [{name: a, modelImage: r/m:1, modelName: mx, trafficPercentage: 50}, {name: b, modelImage: r/m:2, modelName: my, trafficPercentage: 50}]}`, "properties.predictors: every predictor must serve the same modelName so that one URL (/v1/models/<modelName>) reaches them all, got mx and my"},
+		"image and path":        {`{predictors: [{name: a, modelImage: r/m:1, modelBasePath: "s3://b/m"}]}`, "properties.predictors[0]: set modelImage or modelBasePath, not both"},
+		"replicas above max":    {`{predictors: [{name: a, modelImage: r/m:1, replicas: 12, autoScale: {minReplicas: 1, maxReplicas: 10}}]}`, "properties.predictors[0].replicas: with autoScale the HPA owns the replica count, and replicas (12) must lie within autoScale 1..10"},
+		"parentRefs with istio": {`{traffic: {router: istio, parentRefs: [{name: gw}]}, predictors: [{name: a, modelImage: r/m:1}]}`, "properties.traffic.parentRefs: only the httproute router attaches to parentRefs"},
+		"name too long":         {`{predictors: [{name: a-predictor-with-a-long-name-x, modelImage: r/m:1}]}`, "properties.predictors: <component>-<predictor> names the predictor's objects and must be at most 63 characters, a-rather-long-serving-component-name-a-predictor-with-a-long-name-x is too long"},
+	} {
+		comp := "srv"
+		if name == "name too long" {
+			comp = "a-rather-long-serving-component-name"
+		}
+		t.Run(name, func(t *testing.T) {
+			_, err := renderYAML(t, `
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata: {name: bad}
+spec:
+  components:
+    - name: `+comp+`
+      type: tfserving
+      properties: `+c.props+`
+`)
+			if err == nil {
+				t.Fatalf("rendered, want an error containing %q", c.want)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error does not contain %q:\n%v", c.want, err)
+			}
+		})
+	}
+}
+
+// ---- the ml-model-serving step ----
+
+const servingApp = `
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: pipeline
+  namespace: ml
+spec:
+  components:
+    - name: my-tfserving-dev
+      type: tfserving
+      properties:
+        predictors:
+          - name: model-predictor
+            modelVersion: mymodel-v2
+            template:
+              spec:
+                containers:
+                - name: tensorflow
+                  image: tensorflow/serving:1.11.1
+    - name: my-tfserving-prod
+      type: tfserving
+      properties:
+        predictors:
+          - name: model-a-predictor
+            modelVersion: mymodel-v1
+            replicas: 2
+            trafficPercentage: 90
+          - name: model-b-predictor
+            modelVersion: mymodel-v2
+            replicas: 1
+            trafficPercentage: 10
+    - name: direct
+      type: tfserving
+      properties:
+        predictors:
+          - name: p
+            modelBasePath: s3://bucket/models/mymodel
+    - name: web
+      type: webservice
+      properties:
+        image: nginx
+  policies:
+    - name: prod
+      type: topology
+      properties:
+        namespace: ml-production
+  workflow:
+    steps:
+      - name: serve-model-in-dev
+        type: ml-model-serving
+        properties:
+          component: my-tfserving-dev
+          env: dev
+      - name: serve-model-in-prod
+        type: ml-model-serving
+        properties:
+          component: my-tfserving-prod
+          env: prod
+      - name: serve-direct
+        type: ml-model-serving
+        properties:
+          component: direct
+          env: dev
+          namespace: staging
+      - name: serve-web
+        type: ml-model-serving
+        properties:
+          component: web
+          env: dev
+`
+
+func servingRecord(version, model, appName string) *corev1.ConfigMap {
+	labels := map[string]string{"ml-platform.oam.dev/model-version": version, "ml-platform.oam.dev/model": model}
+	if appName != "" {
+		labels["app.oam.dev/name"] = appName
+		labels["app.oam.dev/namespace"] = "ml"
+	}
+	return &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "model-version-" + version, Namespace: "ml", Labels: labels},
+		Data: map[string]string{
+			"modelName": version, "model": model, "version": "1", "image": "myrepo/mymodel:" + version,
+			"digest": testDigest, "trainingJob": "my-tfjob-v1", "appRevision": "pipeline-v1", "createdAt": "2026-11-28T14:00:00Z",
+		},
+	}
+}
+
+func readyDeployment(replicas int64) map[string]interface{} {
+	return map[string]interface{}{
+		"observedGeneration": int64(1), "replicas": replicas, "readyReplicas": replicas,
+		"updatedReplicas": replicas, "availableReplicas": replicas,
+	}
+}
+
+func TestServingStepResolvesTheModelVersionAndWaitsForThePredictors(t *testing.T) {
+	w := newStepWorld(t, servingApp, servingRecord("mymodel-v2", "mymodel", "pipeline"))
+
+	r := w.run("serve-model-in-dev")
+	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseRunning)
+	stepMustContain(t, "progress message", r.Status.Message, "waiting for predictors to be available: my-tfserving-dev in ml-dev: model-predictor 0/1 ready")
+
+	if len(w.applied) != 1 {
+		t.Fatalf("%d components applied, want 1", len(w.applied))
+	}
+	a := w.applied[0]
+	servingEqual(t, "applied component", a.Name, "my-tfserving-dev")
+	servingEqual(t, "namespace of env dev", a.Namespace, "ml-dev")
+	p := a.Properties["predictors"].([]interface{})[0].(map[string]interface{})
+	servingEqual(t, "resolved modelImage (pinned by digest)", p["modelImage"], "myrepo/mymodel:mymodel-v2@"+testDigest)
+	servingEqual(t, "resolved modelName", p["modelName"], "mymodel")
+	servingEqual(t, "modelVersion kept", p["modelVersion"], "mymodel-v2")
+
+	ns := w.get(gvkNamespace, "", "ml-dev")
+	servingEqual(t, "namespace env label", ns.GetLabels()["ml-platform.oam.dev/env"], "dev")
+
+	spec := servingPodSpec(t, w.get(gvkDeployment, "ml-dev", "my-tfserving-dev-model-predictor"))
+	servingEqual(t, "loader image", container(t, spec, "model-loader")["image"], "myrepo/mymodel:mymodel-v2@"+testDigest)
+	servingEqual(t, "served image", container(t, spec, "tensorflow")["image"], "tensorflow/serving:1.11.1")
+
+	w.setStatus(gvkDeployment, "ml-dev", "my-tfserving-dev-model-predictor", readyDeployment(1))
+	r = w.run("serve-model-in-dev")
+	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseSucceeded)
+	stepMustContain(t, "message", r.Status.Message, "serving my-tfserving-dev in ml-dev: model-predictor 1/1 ready")
+}
+
+func TestServingStepFailsForAnUnknownModelVersion(t *testing.T) {
+	w := newStepWorld(t, servingApp, servingRecord("mymodel-v2", "mymodel", ""))
+	r := w.run("serve-model-in-prod")
+	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseFailed)
+	servingEqual(t, "message", r.Status.Message, "model version mymodel-v1 not found; run ml-model-checkpoint first")
+	if len(w.applied) != 0 {
+		t.Errorf("the component was applied although a version is missing")
+	}
+}
+
+func TestServingStepDeploysProdIntoTheTopologyNamespace(t *testing.T) {
+	w := newStepWorld(t, servingApp, servingRecord("mymodel-v1", "mymodel", ""), servingRecord("mymodel-v2", "mymodel", ""))
+	r := w.run("serve-model-in-prod")
+	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseRunning)
+	servingEqual(t, "namespace of env prod", w.applied[0].Namespace, "ml-production")
+	stepMustContain(t, "progress message", r.Status.Message, "my-tfserving-prod in ml-production: model-a-predictor 0/2 ready, model-b-predictor 0/1 ready")
+	var images []interface{}
+	for _, p := range w.applied[0].Properties["predictors"].([]interface{}) {
+		images = append(images, p.(map[string]interface{})["modelImage"])
+	}
+	servingEqual(t, "resolved images", images, []interface{}{"myrepo/mymodel:mymodel-v1@" + testDigest, "myrepo/mymodel:mymodel-v2@" + testDigest})
+
+	w.setStatus(gvkDeployment, "ml-production", "my-tfserving-prod-model-a-predictor", readyDeployment(2))
+	r = w.run("serve-model-in-prod")
+	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseRunning)
+	stepMustContain(t, "progress message", r.Status.Message, "model-a-predictor 2/2 ready, model-b-predictor 0/1 ready")
+	w.setStatus(gvkDeployment, "ml-production", "my-tfserving-prod-model-b-predictor", readyDeployment(1))
+	stepWantPhase(t, w.run("serve-model-in-prod"), v1alpha1.WorkflowStepPhaseSucceeded)
+}
+
+func TestServingStepFailsEarlyWhenAPredictorCannotPullItsImage(t *testing.T) {
+	w := newStepWorld(t, servingApp, servingRecord("mymodel-v2", "mymodel", ""))
+	stepWantPhase(t, w.run("serve-model-in-dev"), v1alpha1.WorkflowStepPhaseRunning)
+
+	pod := func(name, loaderImage string) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]interface{}{
+			"apiVersion": "v1", "kind": "Pod",
+			"metadata": map[string]interface{}{"name": name, "namespace": "ml-dev", "labels": map[string]interface{}{
+				"ml-platform.oam.dev/serving": "my-tfserving-dev", "ml-platform.oam.dev/predictor": "model-predictor"}},
+			"spec": map[string]interface{}{
+				"initContainers": []interface{}{map[string]interface{}{"name": "model-loader", "image": loaderImage}},
+				"containers":     []interface{}{map[string]interface{}{"name": "tensorflow", "image": "tensorflow/serving:1.11.1"}},
+			},
+			"status": map[string]interface{}{"phase": "Pending", "initContainerStatuses": []interface{}{map[string]interface{}{
+				"name": "model-loader", "state": map[string]interface{}{"waiting": map[string]interface{}{
+					"reason": "ImagePullBackOff", "message": "Back-off pulling image \"" + loaderImage + "\""}},
+			}}},
+		}}
+	}
+	// a pod of an older rollout that failed to pull does not count
+	if err := w.applyObjects(context.Background(), "", "", pod("old", "myrepo/mymodel:broken")); err != nil {
+		t.Fatal(err)
+	}
+	stepWantPhase(t, w.run("serve-model-in-dev"), v1alpha1.WorkflowStepPhaseRunning)
+
+	if err := w.applyObjects(context.Background(), "", "", pod("current", "myrepo/mymodel:mymodel-v2@"+testDigest)); err != nil {
+		t.Fatal(err)
+	}
+	r := w.run("serve-model-in-dev")
+	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseFailed)
+	stepMustContain(t, "failure message", r.Status.Message,
+		"my-tfserving-dev cannot become available: predictor model-predictor in ml-dev: pod current container model-loader ImagePullBackOff: Back-off pulling image")
+}
+
+func TestServingStepFailsWhenTheRolloutExceedsItsDeadline(t *testing.T) {
+	w := newStepWorld(t, servingApp)
+	stepWantPhase(t, w.run("serve-direct"), v1alpha1.WorkflowStepPhaseRunning)
+	servingEqual(t, "step namespace", w.applied[0].Namespace, "staging")
+	servingEqual(t, "modelBasePath predictor is not resolved", w.applied[0].Properties["predictors"].([]interface{})[0].(map[string]interface{})["modelImage"], nil)
+	w.setStatus(gvkDeployment, "staging", "direct-p", map[string]interface{}{
+		"observedGeneration": int64(1),
+		"conditions": []interface{}{map[string]interface{}{
+			"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+			"message": "ReplicaSet \"direct-p-5d4\" has timed out progressing.",
+		}},
+	})
+	r := w.run("serve-direct")
+	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseFailed)
+	stepMustContain(t, "failure message", r.Status.Message, "direct cannot become available: predictor p in staging: ReplicaSet \"direct-p-5d4\" has timed out progressing.")
+}
+
+func TestServingStepOnlyDeploysTfserving(t *testing.T) {
+	w := newStepWorld(t, servingApp)
+	r := w.run("serve-web")
+	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseFailed)
+	servingEqual(t, "message", r.Status.Message, "component web is a webservice, not a tfserving: ml-model-serving deploys tfserving components")
+}
+
+func TestServingStepLeavesForeignNamespacesAlone(t *testing.T) {
+	foreign := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ml-dev", Labels: map[string]string{"team": "other"}}}
+	w := newStepWorld(t, servingApp, foreign, servingRecord("mymodel-v2", "mymodel", ""))
+	stepWantPhase(t, w.run("serve-model-in-dev"), v1alpha1.WorkflowStepPhaseRunning)
+	ns := w.get(gvkNamespace, "", "ml-dev")
+	if _, ok := ns.GetLabels()["ml-platform.oam.dev/env"]; ok {
+		t.Error("the step applied a namespace that exists and is not the application's")
+	}
+}
