@@ -1,0 +1,166 @@
+package controlplane
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// A process is one component binary, tracked through a PID file so that a
+// later invocation can find and stop it. Only a process whose command line
+// still starts with the recorded binary counts as ours: a recycled PID is
+// never signalled.
+type process struct {
+	name    string
+	binary  string
+	pidFile string
+	logFile string
+}
+
+func (e *Environment) process(name string) process {
+	binary, _ := e.command(mustComponent(name))
+	return process{
+		name:    name,
+		binary:  binary,
+		pidFile: e.path(filepath.Join("run", name+".pid")),
+		logFile: e.path(filepath.Join("logs", name+".log")),
+	}
+}
+
+func mustComponent(name string) component {
+	c, err := componentByName(name)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// start launches the binary in its own process group (so a Ctrl-C in the
+// terminal that ran `hack/cluster up` does not reach it), appends its output
+// to the log file and records its PID.
+func (p process) start(args, env []string) error {
+	for _, dir := range []string{filepath.Dir(p.pidFile), filepath.Dir(p.logFile)} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("failed to create %s: %w", dir, err)
+		}
+	}
+	log, err := os.OpenFile(p.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("failed to open the log of %s: %w", p.name, err)
+	}
+	defer log.Close() // the child keeps its own descriptor
+	fmt.Fprintf(log, "==== %s starting %s %s\n", time.Now().Format(time.RFC3339), p.binary, strings.Join(args, " "))
+
+	cmd := exec.Command(p.binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("failed to start %s: %w", p.name, err)
+	}
+	go func() { _ = cmd.Wait() }() // reap it if it exits while we still run
+	if err := os.WriteFile(p.pidFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644); err != nil {
+		_ = cmd.Process.Kill()
+		return fmt.Errorf("failed to write the PID file of %s: %w", p.name, err)
+	}
+	return nil
+}
+
+// pid returns the recorded PID, or 0 when there is none.
+func (p process) pid() int {
+	data, err := os.ReadFile(p.pidFile)
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	return pid
+}
+
+// running reports whether the recorded PID is alive and still runs our binary.
+func (p process) running() bool {
+	pid := p.pid()
+	if pid <= 0 {
+		return false
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return false
+	}
+	argv0, _, _ := bytes.Cut(cmdline, []byte{0})
+	if string(argv0) != p.binary {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the parenthesised command name: "pid (comm) S ...".
+	if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+		return false
+	}
+	return true
+}
+
+// stop sends SIGTERM to the recorded process, then SIGKILL after grace, and
+// removes the PID file. Stopping a process that does not run is not an error.
+func (p process) stop(grace time.Duration) error {
+	defer os.Remove(p.pidFile)
+	if !p.running() {
+		return nil
+	}
+	pid := p.pid()
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("failed to stop %s (pid %d): %w", p.name, pid, err)
+	}
+	if p.waitGone(grace) {
+		return nil
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("failed to kill %s (pid %d): %w", p.name, pid, err)
+	}
+	if !p.waitGone(5 * time.Second) {
+		return fmt.Errorf("failed to stop %s: pid %d still runs after SIGKILL", p.name, pid)
+	}
+	return nil
+}
+
+func (p process) waitGone(timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if !p.running() {
+			return true
+		}
+	}
+	return !p.running()
+}
+
+// logTail returns the last n lines of the process log, indented, for error messages.
+func (p process) logTail(n int) string {
+	f, err := os.Open(p.logFile)
+	if err != nil {
+		return "    (no log: " + err.Error() + ")"
+	}
+	defer f.Close()
+	const window = 16 << 10
+	if info, err := f.Stat(); err == nil && info.Size() > window {
+		_, _ = f.Seek(-window, io.SeekEnd)
+	}
+	data, _ := io.ReadAll(f)
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "    " + strings.Join(lines, "\n    ")
+}
+
+// exitedError describes a process that died, with the end of its log.
+func (p process) exitedError() error {
+	return fmt.Errorf("%s exited; last lines of %s:\n%s", p.name, p.logFile, p.logTail(20))
+}
