@@ -446,6 +446,9 @@ spec:
           component: my-tfjob
           registrySecret: regcred
           insecure: true
+          buildPodLabels:
+            team: ml
+            ml-platform.oam.dev/build: "no"
           modelVersion:
             modelName: mymodel-v3
             imageRepo: registry.example.com:5000/team/mymodel
@@ -724,6 +727,9 @@ func TestCheckpointTakesRegistryCredentialsFromADockerConfigSecret(t *testing.T)
 		r := w.run("save-model-with-secret")
 		stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseRunning)
 		pod := w.get(gvkPod, "ml", "pipeline-build-mymodel-v3")
+		if got := pod.GetLabels(); got["team"] != "ml" || got["ml-platform.oam.dev/build"] != "true" {
+			t.Errorf("build pod labels %v: want buildPodLabels added without overriding ml-platform.oam.dev/build", got)
+		}
 		spec := pod.Object["spec"].(map[string]interface{})
 		builder := container(t, spec, "builder")
 		stepMustContain(t, "builder args", fmt.Sprint(builder["args"]), "--destination=registry.example.com:5000/team/mymodel:mymodel-v3", "--insecure", "--skip-tls-verify")
