@@ -90,23 +90,33 @@ func (p process) running() bool {
 	if pid <= 0 {
 		return false
 	}
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil {
-		return false
+	// Right after exec the kernel may not have set up the new command line
+	// yet (it reads as empty): look again a few times before deciding.
+	for attempt := 0; ; attempt++ {
+		if !alive(pid) {
+			return false
+		}
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil {
+			return false
+		}
+		if len(cmdline) > 0 || attempt == 10 {
+			argv0, _, _ := bytes.Cut(cmdline, []byte{0})
+			return string(argv0) == p.binary
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	argv0, _, _ := bytes.Cut(cmdline, []byte{0})
-	if string(argv0) != p.binary {
-		return false
-	}
+}
+
+// alive reports whether pid exists and is not a zombie.
+func alive(pid int) bool {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return false
 	}
 	// The state follows the parenthesised command name: "pid (comm) S ...".
-	if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
-		return false
-	}
-	return true
+	i := bytes.LastIndexByte(stat, ')')
+	return i >= 0 && i+2 < len(stat) && stat[i+2] != 'Z'
 }
 
 // stop sends SIGTERM to the recorded process, then SIGKILL after grace, and
