@@ -97,6 +97,12 @@ func TestEnvironment(t *testing.T) {
 		waitForTFJobCondition(ctx, t, dyn, "broken", "Failed")
 	})
 
+	t.Run("the extra CRDs install", func(t *testing.T) {
+		if err := InstallExtras(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("a build pod completes", func(t *testing.T) {
 		pod := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: "build", Namespace: "default", Labels: map[string]string{LabelBuild: "true"}},
