@@ -15,9 +15,9 @@ import (
 )
 
 // A process is one component binary, tracked through a PID file so that a
-// later invocation can find and stop it. Only a process whose command line
-// still starts with the recorded binary counts as ours: a recycled PID is
-// never signalled.
+// later invocation can find and stop it. The file records the PID and the
+// process start time; only a process with both, running our binary, counts
+// as ours, so a recycled PID (pid_max is often 32768) is never signalled.
 type process struct {
 	name    string
 	binary  string
@@ -67,7 +67,8 @@ func (p process) start(args, env []string) error {
 		return fmt.Errorf("failed to start %s: %w", p.name, err)
 	}
 	go func() { _ = cmd.Wait() }() // reap it if it exits while we still run
-	if err := os.WriteFile(p.pidFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644); err != nil {
+	pid := cmd.Process.Pid
+	if err := os.WriteFile(p.pidFile, []byte(fmt.Sprintf("%d %s\n", pid, startTime(pid))), 0o644); err != nil {
 		_ = cmd.Process.Kill()
 		return fmt.Errorf("failed to write the PID file of %s: %w", p.name, err)
 	}
@@ -76,18 +77,31 @@ func (p process) start(args, env []string) error {
 
 // pid returns the recorded PID, or 0 when there is none.
 func (p process) pid() int {
+	pid, _ := p.record()
+	return pid
+}
+
+// record returns the PID and start time in the PID file.
+func (p process) record() (int, string) {
 	data, err := os.ReadFile(p.pidFile)
 	if err != nil {
-		return 0
+		return 0, ""
 	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-	return pid
+	fields := strings.Fields(string(data))
+	if len(fields) == 0 {
+		return 0, ""
+	}
+	pid, _ := strconv.Atoi(fields[0])
+	if len(fields) == 1 {
+		return pid, ""
+	}
+	return pid, fields[1]
 }
 
 // running reports whether the recorded PID is alive and still runs our binary.
 func (p process) running() bool {
-	pid := p.pid()
-	if pid <= 0 {
+	pid, started := p.record()
+	if pid <= 0 || (started != "" && startTime(pid) != started) {
 		return false
 	}
 	// Right after exec the kernel may not have set up the new command line
@@ -110,13 +124,30 @@ func (p process) running() bool {
 
 // alive reports whether pid exists and is not a zombie.
 func alive(pid int) bool {
+	fields := statFields(pid)
+	return len(fields) > 0 && fields[0] != "Z"
+}
+
+// startTime returns the start time of pid in clock ticks since boot, or "".
+func startTime(pid int) string {
+	if fields := statFields(pid); len(fields) > 19 {
+		return fields[19]
+	}
+	return ""
+}
+
+// statFields returns /proc/<pid>/stat from the state on (field 3 onwards):
+// "pid (comm) S ppid ...", where comm may contain spaces.
+func statFields(pid int) []string {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return false
+		return nil
 	}
-	// The state follows the parenthesised command name: "pid (comm) S ...".
 	i := bytes.LastIndexByte(stat, ')')
-	return i >= 0 && i+2 < len(stat) && stat[i+2] != 'Z'
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(stat[i+1:]))
 }
 
 // stop sends SIGTERM to the recorded process, then SIGKILL after grace, and

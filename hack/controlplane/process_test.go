@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,4 +82,24 @@ func TestExitedErrorShowsTheEndOfTheLog(t *testing.T) {
 	if !strings.Contains(msg, "sleeper exited") || !strings.Contains(msg, "no-such-flag") {
 		t.Errorf("error does not show the log tail:\n%s", msg)
 	}
+}
+
+func TestProcessIsNotOursWhenThePIDWasRecycled(t *testing.T) {
+	p := sleepProcess(t)
+	if err := p.start([]string{"60"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = p.stop(time.Second) }()
+	pid, started := p.record()
+	if started == "" || started != startTime(pid) {
+		t.Fatalf("PID file records start time %q, /proc says %q", started, startTime(pid))
+	}
+	// Same PID and binary, but another start time: a different process.
+	if err := os.WriteFile(p.pidFile, []byte(fmt.Sprintf("%d 1\n", pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if p.running() {
+		t.Error("running() accepted a process whose start time differs from the record")
+	}
+	_ = os.WriteFile(p.pidFile, []byte(fmt.Sprintf("%d %s\n", pid, started)), 0o644)
 }
