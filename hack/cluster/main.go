@@ -134,10 +134,18 @@ func down(env *controlplane.Environment, wipe bool) error {
 	return nil
 }
 
+func mebibytes(n int64) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d MiB", n>>20)
+}
+
 func status(ctx context.Context, env *controlplane.Environment) error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "COMPONENT\tPID\tHEALTHY\tDETAIL")
+	fmt.Fprintln(w, "COMPONENT\tPID\tHEALTHY\tRSS\tDETAIL")
 	var unhealthy []string
+	var total int64
 	for _, s := range env.Status(ctx) {
 		pid, detail := "-", ""
 		if s.PID != 0 {
@@ -147,8 +155,10 @@ func status(ctx context.Context, env *controlplane.Environment) error {
 			detail = strings.SplitN(s.Err.Error(), "\n", 2)[0]
 			unhealthy = append(unhealthy, s.Name)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%t\t%s\n", s.Name, pid, s.Healthy, detail)
+		total += s.RSS
+		fmt.Fprintf(w, "%s\t%s\t%t\t%s\t%s\n", s.Name, pid, s.Healthy, mebibytes(s.RSS), detail)
 	}
+	fmt.Fprintf(w, "total\t\t\t%s\t\n", mebibytes(total))
 	_ = w.Flush()
 	fmt.Println("KUBECONFIG=" + env.Kubeconfig())
 	if len(unhealthy) > 0 {

@@ -339,6 +339,7 @@ type ComponentStatus struct {
 	PID     int   // 0 when no process of ours runs
 	Healthy bool  // the health endpoint answered 200 OK
 	Err     error // why it is not healthy
+	RSS     int64 // resident memory in bytes
 	LogFile string
 }
 
@@ -351,6 +352,7 @@ func (e *Environment) Status(ctx context.Context) []ComponentStatus {
 		s := ComponentStatus{Name: name, LogFile: p.logFile}
 		if p.running() {
 			s.PID = p.pid()
+			s.RSS = residentBytes(s.PID)
 			s.Err = probe(ctx, mustComponent(name).healthURL(e))
 			s.Healthy = s.Err == nil
 		} else {
