@@ -18,10 +18,22 @@
 // invocation (hack/cluster down) can stop exactly the processes a Start
 // launched, and a second Start reuses the processes that still run.
 //
+// There is no kubelet: kwok fakes pod status (see kwok-stages.yaml). Pods of
+// Deployments run forever; pods owned by a Job, TFJob or PyTorchJob, and pods
+// labelled ml-platform.oam.dev/build=true, succeed (exit 0, the Kubeflow and
+// build ones after ~3 s); a pod labelled ml-platform.oam.dev/simulate=fail
+// fails instead (exit 1, message "simulated failure"). Logs, exec,
+// port-forward, probes and Service traffic do not exist.
+//
+// The TFJob CRD is not installed: the ml-platform addon installs it, and the
+// training operator starts reconciling once discovery serves it. Other CRDs a
+// test cluster needs come from Go modules: see Extras and InstallCRDs.
+//
 // Environment variables (each overrides the default of one Environment field):
 //
-//	ML_PLATFORM_STATE          StateDir      default $HOME/.cache/ml-platform/state
-//	ML_PLATFORM_CACHE          BinDir        default $HOME/.cache/ml-platform (binaries in bin/)
+//	ML_PLATFORM_CACHE          the cache folder, default $HOME/.cache/ml-platform
+//	                           (BinDir is its bin/, StateDir defaults to its state/)
+//	ML_PLATFORM_STATE          StateDir      default $ML_PLATFORM_CACHE/state
 //	ML_PLATFORM_BASE_PORT      BasePort      default 16000
 //	ML_PLATFORM_START_TIMEOUT  StartTimeout  default 3m (a Go duration)
 package controlplane

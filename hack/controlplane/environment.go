@@ -32,7 +32,8 @@ const (
 type Environment struct {
 	// StateDir holds the PKI, the kubeconfig, etcd's data, the logs
 	// (logs/<component>.log) and the PID files (run/<component>.pid).
-	// Default: $ML_PLATFORM_STATE, else $HOME/.cache/ml-platform/state.
+	// Default: $ML_PLATFORM_STATE, else $ML_PLATFORM_CACHE/state, else
+	// $HOME/.cache/ml-platform/state.
 	StateDir string
 
 	// BinDir holds the binaries built by hack/tools/build.sh, named
@@ -106,6 +107,13 @@ func (e *Environment) Kubeconfig() string {
 	return e.path(kubeconfigFile)
 }
 
+// VelaCLI returns the path of the vela CLI that hack/tools/build.sh builds
+// next to the control plane binaries.
+func (e *Environment) VelaCLI() string {
+	e.setDefaults()
+	return filepath.Join(e.BinDir, "vela-"+KubeVelaVersion)
+}
+
 // MissingBinaries lists the binaries that BinDir lacks.
 func (e *Environment) MissingBinaries() []string {
 	e.setDefaults()
@@ -114,6 +122,9 @@ func (e *Environment) MissingBinaries() []string {
 		if binary, _ := e.command(c); !isExecutable(binary) {
 			missing = append(missing, filepath.Base(binary))
 		}
+	}
+	if !isExecutable(e.VelaCLI()) {
+		missing = append(missing, filepath.Base(e.VelaCLI()))
 	}
 	return missing
 }
