@@ -54,6 +54,16 @@ func TestDefinitions(t *testing.T) {
 			if _, err := defcheck.OpenAPISchema(def); err != nil {
 				t.Error(err)
 			}
+			if def.Kind == render.KindWorkflowStep {
+				hidden, err := defcheck.StepHiddenFields(def)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, h := range hidden {
+					t.Errorf("%s: hidden field %s at the top of the step (or of an op.#Steps block) makes the step fail at run time "+
+						"in vela 1.9 (\"invalid path: hidden label not allowed\"): use a regular field name", def.Name, h)
+				}
+			}
 		})
 	}
 }

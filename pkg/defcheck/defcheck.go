@@ -51,25 +51,61 @@ func OpenAPISchema(def *render.Definition) ([]byte, error) {
 	return schema.MarshalJSON()
 }
 
-// UndocumentedFields lists the parameter fields (and fields of the #types the
-// template declares) that have no `+usage=` comment, as dotted paths.
+// UndocumentedFields lists the parameter fields, and the fields of the
+// #Types the parameter uses, that have no `+usage=` comment, as dotted paths.
 func UndocumentedFields(def *render.Definition) ([]string, error) {
 	f, err := parser.ParseFile(def.Name+".cue", def.Template, parser.ParseComments)
 	if err != nil {
 		return nil, fmt.Errorf("%s: failed to parse template: %w", def.Name, err)
 	}
-	var missing []string
+	types := map[string]ast.Expr{}
+	var param ast.Expr
 	for _, decl := range f.Decls {
 		field, ok := decl.(*ast.Field)
 		if !ok {
 			continue
 		}
 		name, _, _ := ast.LabelName(field.Label)
-		if name == "parameter" || strings.HasPrefix(name, "#") {
-			walkFields(field.Value, name, &missing)
+		switch {
+		case name == "parameter":
+			param = field.Value
+		case strings.HasPrefix(name, "#"):
+			types[name] = field.Value
 		}
 	}
+	if param == nil {
+		return nil, nil
+	}
+	var missing []string
+	walkFields(param, "parameter", &missing)
+	// The #Types the parameter refers to, directly or through each other.
+	done := map[string]bool{}
+	queue := referencedTypes(param, types)
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		if done[name] {
+			continue
+		}
+		done[name] = true
+		walkFields(types[name], name, &missing)
+		queue = append(queue, referencedTypes(types[name], types)...)
+	}
 	return missing, nil
+}
+
+// referencedTypes lists the #Types of a template that an expression names.
+func referencedTypes(e ast.Expr, types map[string]ast.Expr) []string {
+	var refs []string
+	ast.Walk(e, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok {
+			if _, known := types[id.Name]; known {
+				refs = append(refs, id.Name)
+			}
+		}
+		return true
+	}, nil)
+	return refs
 }
 
 func walkFields(expr ast.Expr, path string, missing *[]string) {
@@ -125,4 +161,68 @@ func hasUsage(f *ast.Field) bool {
 		}
 	}
 	return false
+}
+
+// StepHiddenFields lists hidden fields (`_x`) at the top of a workflow
+// step's template or directly inside one of its `op.#Steps` blocks. KubeVela
+// 1.9's workflow engine walks those fields by path, and CUE refuses a path to
+// a hidden label: the step then fails at run time with "invalid path: hidden
+// label _x not allowed", although it renders and validates offline.
+func StepHiddenFields(def *render.Definition) ([]string, error) {
+	f, err := parser.ParseFile(def.Name+".cue", def.Template, parser.ParseComments)
+	if err != nil {
+		return nil, fmt.Errorf("%s: failed to parse template: %w", def.Name, err)
+	}
+	var found []string
+	var walk func(decls []ast.Decl, path string)
+	walk = func(decls []ast.Decl, path string) {
+		for _, decl := range decls {
+			switch d := decl.(type) {
+			case *ast.Field:
+				name, _, _ := ast.LabelName(d.Label)
+				if strings.HasPrefix(name, "_") {
+					found = append(found, path+name)
+					continue
+				}
+				if s, ok := stepsBlock(d.Value); ok {
+					walk(s.Elts, path+name+".")
+				}
+			case *ast.Comprehension:
+				if s, ok := d.Value.(*ast.StructLit); ok {
+					walk(s.Elts, path)
+				}
+			}
+		}
+	}
+	walk(f.Decls, "")
+	return dedupe(found), nil
+}
+
+// stepsBlock returns the struct literal of `op.#Steps & {...}`.
+func stepsBlock(e ast.Expr) (*ast.StructLit, bool) {
+	b, ok := e.(*ast.BinaryExpr)
+	if !ok {
+		return nil, false
+	}
+	sel, ok := b.X.(*ast.SelectorExpr)
+	if !ok {
+		return nil, false
+	}
+	if n, _, _ := ast.LabelName(sel.Sel); n != "#Steps" {
+		return nil, false
+	}
+	s, ok := b.Y.(*ast.StructLit)
+	return s, ok
+}
+
+func dedupe(list []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
