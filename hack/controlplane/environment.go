@@ -2,21 +2,13 @@ package controlplane
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 )
 
 // Environment variables that override the defaults of Environment fields.
@@ -134,158 +126,6 @@ func isExecutable(path string) bool {
 	return err == nil && !info.IsDir() && info.Mode()&0o111 != 0
 }
 
-// Start brings the control plane up and returns an admin configuration once
-// vela-core is ready and the fake node is Ready. Components that already run
-// (from an earlier Start) are reused. If Start fails, it stops the processes
-// it launched itself.
-func (e *Environment) Start(ctx context.Context) (cfg *rest.Config, err error) {
-	e.setDefaults()
-	e.began = time.Now()
-	ctx, cancel := context.WithTimeout(ctx, e.StartTimeout)
-	defer cancel()
-
-	if missing := e.MissingBinaries(); len(missing) > 0 {
-		return nil, fmt.Errorf("failed to find %v in %s (run hack/tools/build.sh)", missing, e.BinDir)
-	}
-	if err := e.ensurePKI(); err != nil {
-		return nil, err
-	}
-	if err := e.writeKwokStages(); err != nil {
-		return nil, err
-	}
-	e.logf("certificates and kubeconfig ready")
-
-	s := &startup{env: e}
-	defer func() {
-		if err != nil {
-			s.rollBack()
-		}
-	}()
-	if err := s.run(ctx, Etcd); err != nil {
-		return nil, err
-	}
-	if err := s.run(ctx, KubeAPIServer); err != nil {
-		return nil, err
-	}
-	if cfg, err = e.RESTConfig(); err != nil {
-		return nil, err
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("failed to create a client: %w", err)
-	}
-	if err := createFakeNode(ctx, cs); err != nil {
-		return nil, err
-	}
-	if err := s.run(ctx, KubeControllerManager, KubeScheduler, Kwok, TrainingOperator); err != nil {
-		return nil, err
-	}
-	if err := e.startKubeVela(ctx, cfg, s); err != nil {
-		return nil, err
-	}
-	if err := e.waitForCluster(ctx, cs); err != nil {
-		return nil, err
-	}
-	e.logf("control plane ready; KUBECONFIG=%s", e.Kubeconfig())
-	return cfg, nil
-}
-
-// startKubeVela installs KubeVela's CRDs and starts vela-core, applying the
-// built-in definitions while it boots. A control plane whose processes all
-// ran already is only checked.
-func (e *Environment) startKubeVela(ctx context.Context, cfg *rest.Config, s *startup) error {
-	fresh := len(s.launched) > 0
-	if fresh {
-		if err := installKubeVelaCRDs(ctx, cfg); err != nil {
-			return err
-		}
-		e.logf("KubeVela CRDs served")
-	}
-	launched, err := s.launch(VelaCore)
-	if err != nil {
-		return err
-	}
-	if fresh || launched {
-		n, err := applyKubeVelaSystem(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		e.logf("%d built-in definitions, velaql views, addon registry and vela-core placeholder applied", n)
-	}
-	return s.wait(ctx, VelaCore)
-}
-
-// startup remembers which processes one Start launched, to roll them back.
-type startup struct {
-	env      *Environment
-	launched []string
-}
-
-// run launches the components that do not run yet and waits until all are ready.
-func (s *startup) run(ctx context.Context, names ...string) error {
-	for _, name := range names {
-		if _, err := s.launch(name); err != nil {
-			return err
-		}
-	}
-	return s.wait(ctx, names...)
-}
-
-// launch starts the component unless a process of ours runs it already.
-func (s *startup) launch(name string) (bool, error) {
-	if p := s.env.process(name); p.running() {
-		s.env.logf("%s already running (pid %d)", name, p.pid())
-		return false, nil
-	}
-	if err := s.env.launch(name); err != nil {
-		return false, err
-	}
-	s.launched = append(s.launched, name)
-	return true, nil
-}
-
-func (s *startup) wait(ctx context.Context, names ...string) error {
-	for _, name := range names {
-		if err := s.env.waitReady(ctx, name); err != nil {
-			return err
-		}
-	}
-	s.env.logf("%s ready", strings.Join(names, ", "))
-	return nil
-}
-
-func (s *startup) rollBack() {
-	for i := len(s.launched) - 1; i >= 0; i-- {
-		_ = s.env.stop(s.launched[i])
-	}
-	if len(s.launched) > 0 {
-		s.env.logf("start failed: stopped the %d processes it launched", len(s.launched))
-	}
-}
-
-// waitForCluster is the readiness gate: the fake node is Ready and the
-// default ServiceAccount exists, so pods can be created and scheduled.
-func (e *Environment) waitForCluster(ctx context.Context, cs kubernetes.Interface) error {
-	var last error
-	err := wait.PollImmediateUntilWithContext(ctx, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
-		ready, err := nodeReady(ctx, cs)
-		if err != nil || !ready {
-			last = fmt.Errorf("node %s is not Ready (%v)", FakeNodeName, err)
-			return false, nil
-		}
-		if _, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{}); err != nil {
-			last = fmt.Errorf("no default ServiceAccount yet (%v)", err)
-			return false, nil
-		}
-		return true, nil
-	})
-	if err != nil {
-		return fmt.Errorf("failed to see the cluster ready: %v: %w", last, err)
-	}
-	e.logf("node %s Ready, default ServiceAccount present", FakeNodeName)
-	return nil
-}
-
 // Stop stops every component whose PID file names a live process of ours,
 // in reverse start order, and returns all failures together.
 func (e *Environment) Stop() error {
@@ -372,81 +212,6 @@ func (e *Environment) Status(ctx context.Context) []ComponentStatus {
 		out = append(out, s)
 	}
 	return out
-}
-
-// stop stops one component, allowing it its grace period.
-func (e *Environment) stop(name string) error {
-	grace := e.StopGracePeriod
-	if limit := mustComponent(name).maxStopGrace; limit > 0 && grace > limit {
-		grace = limit
-	}
-	return e.process(name).stop(grace)
-}
-
-func (e *Environment) launch(name string) error {
-	c := mustComponent(name)
-	if err := e.checkPortsFree(c); err != nil {
-		return err
-	}
-	binary, args := e.command(c)
-	var env []string
-	if c.env != nil {
-		env = c.env(e)
-	}
-	if err := os.MkdirAll(e.StateDir, 0o755); err != nil {
-		return fmt.Errorf("failed to create %s: %w", e.StateDir, err)
-	}
-	p := e.process(name)
-	if err := p.start(args, env); err != nil {
-		return err
-	}
-	e.logf("%s started (pid %d, log %s)", filepath.Base(binary), p.pid(), p.logFile)
-	return nil
-}
-
-// waitReady polls the component's health endpoint; a process that exits
-// meanwhile fails at once, with the end of its log.
-func (e *Environment) waitReady(ctx context.Context, name string) error {
-	p, url := e.process(name), mustComponent(name).healthURL(e)
-	var last error
-	err := wait.PollImmediateUntilWithContext(ctx, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
-		if !p.running() {
-			return false, p.exitedError()
-		}
-		last = probe(ctx, url)
-		// Checked again: a process that failed to bind may still be exiting.
-		return last == nil && p.running(), nil
-	})
-	if err != nil && p.running() {
-		return fmt.Errorf("failed to see %s ready at %s (last probe: %v): %w; last lines of %s:\n%s",
-			name, url, last, err, p.logFile, p.logTail(20))
-	}
-	return err
-}
-
-// probeClient checks loopback health endpoints. kube-controller-manager and
-// kube-scheduler serve them with self-signed certificates, hence no
-// verification; nothing but a status code is read.
-var probeClient = &http.Client{
-	Timeout:   2 * time.Second,
-	Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, //nolint:gosec // loopback health probe
-}
-
-func probe(ctx context.Context, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := probeClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s answered %d: %s", url, resp.StatusCode, body)
-	}
-	return nil
 }
 
 func (e *Environment) logf(format string, args ...interface{}) {
