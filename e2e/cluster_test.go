@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -101,6 +102,7 @@ func startEmbedded(ctx context.Context) *testCluster {
 	if port, err := strconv.Atoi(os.Getenv("ML_PLATFORM_E2E_BASE_PORT")); err == nil && port > 0 {
 		env.BasePort = port
 	}
+	lockStateDir(env.StateDir)
 	if missing := env.MissingBinaries(); len(missing) > 0 {
 		Fail("the embedded control plane lacks " + joinNames(missing) + ": run `hack/tools/build.sh` (make e2e does)")
 	}
@@ -149,4 +151,18 @@ func joinNames(names []string) string {
 		s += n
 	}
 	return s
+}
+
+// lockStateDir holds an exclusive lock on the state folder for the rest of
+// the run, so that a second run cannot wipe and restart this one's control
+// plane under it; that run fails at once instead.
+func lockStateDir(dir string) {
+	Expect(os.MkdirAll(filepath.Dir(dir), 0o755)).To(Succeed())
+	f, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	Expect(err).NotTo(HaveOccurred())
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		Fail("another e2e run uses " + dir + " (locked): wait for it, or give this run its own " +
+			"ML_PLATFORM_E2E_STATE and ML_PLATFORM_E2E_BASE_PORT")
+	}
+	DeferCleanup(func() { _ = f.Close() }) // closing releases the lock
 }
