@@ -32,6 +32,7 @@ import (
 
 	"github.com/oam-dev/kubevela/apis/core.oam.dev/common"
 	"github.com/oam-dev/kubevela/apis/core.oam.dev/v1beta1"
+	"github.com/oam-dev/kubevela/pkg/cue/definition"
 	velaprocess "github.com/oam-dev/kubevela/pkg/cue/process"
 
 	"github.com/ml-platform/ml-platform/pkg/render"
@@ -52,6 +53,9 @@ var gvkTFJob = schema.GroupVersionKind{Group: "kubeflow.org", Version: "v1", Kin
 type appliedComponent struct {
 	Name, Namespace, Cluster string
 	Properties               map[string]interface{}
+	// WaitHealthy is the call's waitHealthy; Healthy what the component's
+	// healthPolicy said about the live objects right after the apply.
+	WaitHealthy, Healthy bool
 }
 
 // stepWorld is an application, its revision and a fake cluster.
@@ -295,7 +299,7 @@ func (w *stepWorld) placements(_ monitorContext.Context, _ wfContext.Context, v 
 // applyComponent renders the component with the addon's definitions (which
 // validates the properties the step built), writes its objects into the
 // namespace the step chose and returns them as output/outputs.
-func (w *stepWorld) applyComponent(ctx monitorContext.Context, _ wfContext.Context, v *value.Value, _ wftypes.Action) error {
+func (w *stepWorld) applyComponent(ctx monitorContext.Context, _ wfContext.Context, v *value.Value, act wftypes.Action) error {
 	compVal, err := v.LookupValue("value")
 	if err != nil {
 		return err
@@ -306,13 +310,16 @@ func (w *stepWorld) applyComponent(ctx monitorContext.Context, _ wfContext.Conte
 	}
 	ns, _ := v.GetString("namespace")
 	cluster, _ := v.GetString("cluster")
+	waitHealthy, err := v.GetBool("waitHealthy")
+	if err != nil {
+		waitHealthy = true
+	}
 	var props map[string]interface{}
 	if comp.Properties != nil {
 		if err := json.Unmarshal(comp.Properties.Raw, &props); err != nil {
 			return err
 		}
 	}
-	w.applied = append(w.applied, appliedComponent{Name: comp.Name, Namespace: ns, Cluster: cluster, Properties: props})
 
 	app := &v1beta1.Application{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "core.oam.dev/v1beta1", Kind: "Application"},
@@ -323,6 +330,8 @@ func (w *stepWorld) applyComponent(ctx monitorContext.Context, _ wfContext.Conte
 	if err != nil {
 		return err
 	}
+	live := map[string]interface{}{}
+	liveOutputs := map[string]interface{}{}
 	for _, o := range res.Objects {
 		obj := o.Unstructured.DeepCopy()
 		if ns != "" {
@@ -331,17 +340,42 @@ func (w *stepWorld) applyComponent(ctx monitorContext.Context, _ wfContext.Conte
 		if err := w.applyObjects(ctx, cluster, "", obj); err != nil {
 			return err
 		}
+		current := w.get(obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
 		if o.Source == "workload" {
+			live = current.Object
 			if err := v.FillObject(obj.Object, "output"); err != nil {
 				return err
 			}
 		} else if name := obj.GetLabels()["trait.oam.dev/resource"]; name != "" {
+			liveOutputs[name] = current.Object
 			if err := v.FillObject(obj.Object, "outputs", name); err != nil {
 				return err
 			}
 		}
 	}
+	healthy := w.componentHealthy(comp, map[string]interface{}{"output": live, "outputs": liveOutputs}, props)
+	w.applied = append(w.applied, appliedComponent{Name: comp.Name, Namespace: ns, Cluster: cluster, Properties: props,
+		WaitHealthy: waitHealthy, Healthy: healthy})
+	if waitHealthy && !healthy {
+		act.Wait("wait healthy")
+	}
 	return nil
+}
+
+// componentHealthy evaluates an addon component's healthPolicy the way the
+// application controller does (components of other types count as healthy).
+func (w *stepWorld) componentHealthy(comp common.ApplicationComponent, templateContext map[string]interface{}, props map[string]interface{}) bool {
+	w.t.Helper()
+	def, err := render.LoadDefinitionFile(filepath.Join(repoRoot, "definitions", comp.Type+".cue"))
+	if err != nil {
+		return true
+	}
+	policy, _, _ := unstructured.NestedString(def.Object.Object, "spec", "status", "healthPolicy")
+	healthy, err := definition.NewWorkloadAbstractEngine(comp.Type, stepPackageDiscover(w.t)).HealthCheck(templateContext, policy, props)
+	if err != nil {
+		w.t.Fatalf("healthPolicy of %s: %v", comp.Type, err)
+	}
+	return healthy
 }
 
 func stepComponentMap(t testing.TB, c common.ApplicationComponent) map[string]interface{} {

@@ -532,8 +532,8 @@ func TestServingStepResolvesTheModelVersionAndWaitsForThePredictors(t *testing.T
 	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseRunning)
 	stepMustContain(t, "progress message", r.Status.Message, "waiting for predictors to be available: my-tfserving-dev in ml-dev: model-predictor 0/1 ready")
 
-	if len(w.applied) != 1 {
-		t.Fatalf("%d components applied, want 1", len(w.applied))
+	if len(w.applied) != 1 || w.applied[0].WaitHealthy {
+		t.Fatalf("applied %+v, want one apply without waiting for health before the predictors are checked", w.applied)
 	}
 	a := w.applied[0]
 	servingEqual(t, "applied component", a.Name, "my-tfserving-dev")
@@ -551,9 +551,16 @@ func TestServingStepResolvesTheModelVersionAndWaitsForThePredictors(t *testing.T
 	servingEqual(t, "served image", container(t, spec, "tensorflow")["image"], "tensorflow/serving:1.11.1")
 
 	w.setStatus(gvkDeployment, "ml-dev", "my-tfserving-dev-model-predictor", readyDeployment(1))
+	w.applied = nil
 	r = w.run("serve-model-in-dev")
 	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseSucceeded)
 	stepMustContain(t, "message", r.Status.Message, "serving my-tfserving-dev in ml-dev: model-predictor 1/1 ready")
+	// The last apply waited for the component's health, so the application
+	// reports the component healthy, not the status of the first apply.
+	last := w.applied[len(w.applied)-1]
+	if !last.WaitHealthy || !last.Healthy {
+		t.Errorf("last apply %+v: want waitHealthy and healthy", last)
+	}
 }
 
 func TestServingStepFailsForAnUnknownModelVersion(t *testing.T) {
