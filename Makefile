@@ -17,7 +17,7 @@ help: ## List the targets.
 test: lint test-offline e2e e2e-kind ## Everything: lint, offline tests, e2e (embedded control plane or $$KUBECONFIG), and kind where Docker runs.
 
 test-offline: ## Offline tests: definitions, examples, the bad-input corpus, the renderer (no cluster).
-	go test -count=1 ./pkg/... ./offline/... ./hack/...
+	go test -count=1 -short ./pkg/... ./offline/... ./hack/... ./bench/...
 
 lint: vet ## go vet, definition checks, helper drift, version bump check.
 	go test -count=1 -run 'TestDefinitions|TestInlinedHelpers|TestSchemas|TestVersionBump' ./offline/
@@ -38,10 +38,11 @@ tools: ## Build the control-plane binaries that are missing (only the vela CLI w
 	bash hack/tools/build.sh $(if $(KUBECONFIG),vela,)
 
 e2e: tools ## The e2e suite: against $$KUBECONFIG, else on the embedded control plane it starts and stops.
-	go test -count=1 -timeout 60m ./e2e/ -ginkgo.v
+	$(if $(KUBECONFIG),,go test -count=1 -run TestEnvironment ./hack/controlplane/)
+	go test -v -count=1 -timeout 60m ./e2e/ -ginkgo.v
 
 e2e-kind: ## The e2e suite on a kind cluster (skipped with a clear message where Docker does not run).
-	E2E_CLUSTER=kind go test -count=1 -timeout 60m ./e2e/ -ginkgo.v
+	E2E_CLUSTER=kind go test -v -count=1 -timeout 60m ./e2e/ -ginkgo.v
 
 demo: tools ## The seed's ML pipeline end to end (YES=1 resumes the evaluation gates without asking).
 	go run ./hack/demo $(if $(YES),--yes,)

@@ -16,7 +16,11 @@ func TestReadmeReferenceIsGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := docgen.Reference(defs)
+	param, err := os.ReadFile(filepath.Join(repoRoot, "parameter.cue"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := docgen.Reference(string(param), defs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	ref, err := docgen.Reference(defs)
+	param, err := os.ReadFile("parameter.cue")
+	if err != nil {
+		return err
+	}
+	ref, err := docgen.Reference(string(param), defs)
 	if err != nil {
 		return err
 	}

@@ -26,9 +26,10 @@ var kindTitle = map[string]string{
 	render.KindPolicy:       "Policies",
 }
 
-// Reference renders the reference of every definition: a summary table, then
-// one parameter table per definition.
-func Reference(defs []*render.Definition) (string, error) {
+// Reference renders the addon's enable parameters (parameter.cue's text),
+// then a summary table of every definition, then one parameter table per
+// definition.
+func Reference(addonParameter string, defs []*render.Definition) (string, error) {
 	sort.Slice(defs, func(i, j int) bool {
 		if defs[i].Kind != defs[j].Kind {
 			return order(defs[i].Kind) < order(defs[j].Kind)
@@ -36,6 +37,17 @@ func Reference(defs []*render.Definition) (string, error) {
 		return defs[i].Name < defs[j].Name
 	})
 	var b bytes.Buffer
+	addonSchema, err := defcheck.OpenAPISchema(&render.Definition{Name: "parameter.cue", Template: addonParameter})
+	if err != nil {
+		return "", err
+	}
+	addonRows, err := parameterRows(addonSchema)
+	if err != nil {
+		return "", err
+	}
+	b.WriteString("### Addon parameters\n\n`vela addon enable ml-platform key=value ...`\n\n")
+	writeTable(&b, addonRows)
+	b.WriteString("\n### Definitions\n\n")
 	b.WriteString("| definition | kind | description |\n|---|---|---|\n")
 	for _, d := range defs {
 		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s |\n", d.Name, anchor(d.Name), d.Kind, cell(d.Description))
@@ -44,7 +56,7 @@ func Reference(defs []*render.Definition) (string, error) {
 	for _, d := range defs {
 		if d.Kind != kind {
 			kind = d.Kind
-			fmt.Fprintf(&b, "\n### %s\n", kindTitle[kind])
+			fmt.Fprintf(&b, "\n#### %s\n", kindTitle[kind])
 		}
 		schema, err := defcheck.OpenAPISchema(d)
 		if err != nil {
@@ -54,16 +66,20 @@ func Reference(defs []*render.Definition) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", d.Name, err)
 		}
-		fmt.Fprintf(&b, "\n#### %s\n\n%s\n\n", d.Name, d.Description)
+		fmt.Fprintf(&b, "\n##### %s\n\n%s\n\n", d.Name, d.Description)
 		if hidden := d.Object.GetLabels()["custom.definition.oam.dev/ui-hidden"]; hidden == "true" {
 			b.WriteString("_Internal: used by other definitions, hidden in VelaUX._\n\n")
 		}
-		b.WriteString("| parameter | type | required | default | description |\n|---|---|---|---|---|\n")
-		for _, r := range rows {
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", r.name, r.typ, yesNo(r.required), r.def, cell(r.desc))
-		}
+		writeTable(&b, rows)
 	}
 	return b.String(), nil
+}
+
+func writeTable(b *bytes.Buffer, rows []row) {
+	b.WriteString("| parameter | type | required | default | description |\n|---|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s |\n", r.name, r.typ, yesNo(r.required), r.def, cell(r.desc))
+	}
 }
 
 // Splice replaces the generated part of a README with ref.
