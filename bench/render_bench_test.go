@@ -127,7 +127,7 @@ func WebserviceBaseline(res *render.Result) *v1beta1.Application {
 		props := `{"image":"nginx:1.25","ports":[{"port":8501,"expose":` + fmt.Sprint(i < services) + `}]}`
 		c := componentJSON(fmt.Sprintf("web-%d", i), props)
 		if i < hpas {
-			c.Traits = append(c.Traits, traitJSON("hpa", `{"min":1,"max":10,"cpuUtil":80}`))
+			c.Traits = append(c.Traits, traitJSON("hpa", `{"min":1,"max":10,"cpu":{"type":"Utilization","value":80}}`))
 		}
 		app.Spec.Components = append(app.Spec.Components, c)
 	}

@@ -1,0 +1,91 @@
+package bench
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kubevela/workflow/pkg/cue/packages"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/oam-dev/kubevela/apis/core.oam.dev/v1beta1"
+	"github.com/oam-dev/kubevela/pkg/appfile/dryrun"
+	oamutil "github.com/oam-dev/kubevela/pkg/oam/util"
+	"github.com/oam-dev/kubevela/pkg/utils/common"
+)
+
+// controllerRender is KubeVela's own component rendering (the dry-run
+// code path of the application controller) over the renderer's
+// definitions, without the offline renderer's property validation, which
+// vela-core does not do. Workflow steps are not run by either.
+type controllerRender struct{ opt *dryrun.Option }
+
+func newControllerRender(b *testing.B, f *fixture) *controllerRender {
+	b.Helper()
+	objs := f.r.Catalog().Objects()
+	clientObjs := make([]client.Object, 0, len(objs))
+	for _, o := range objs {
+		clientObjs = append(clientObjs, o)
+	}
+	cli := fake.NewClientBuilder().WithScheme(common.Scheme).WithObjects(clientObjs...).Build()
+	pd, err := packages.NewPackageDiscover(&rest.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &controllerRender{opt: dryrun.NewDryRunOption(cli, &rest.Config{}, pd, objs, false)}
+}
+
+func (c *controllerRender) render(b *testing.B, app *v1beta1.Application) {
+	ctx := oamutil.SetNamespaceInCtx(context.Background(), app.Namespace)
+	if _, _, err := c.opt.ExecuteDryRun(ctx, app); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkControllerRenderRatio is BenchmarkRenderRatio without the
+// offline renderer's validation of properties and workflow steps: the cost
+// per emitted object that vela-core pays to render the components on every
+// reconcile, ours over the built-in webservice's. "without-traits" drops
+// the pipeline's arms-metrics and arms-logging traits (and the ConfigMap
+// arms-metrics emits) to show what they cost.
+func BenchmarkControllerRenderRatio(b *testing.B) {
+	f := setUp(b)
+	c := newControllerRender(b, f)
+	noTraits := f.pipeline.DeepCopy()
+	for i := range noTraits.Spec.Components {
+		noTraits.Spec.Components[i].Traits = nil
+	}
+	for _, v := range []struct {
+		name string
+		app  *v1beta1.Application
+	}{{"pipeline", f.pipeline}, {"without-traits", noTraits}} {
+		app := v.app.DeepCopy()
+		if app.Namespace == "" {
+			app.Namespace = "default"
+		}
+		res, err := f.r.Render(context.Background(), app)
+		if err != nil {
+			b.Fatal(err)
+		}
+		objects := len(res.Objects)
+		b.Run(v.name, func(b *testing.B) {
+			var ours, theirs time.Duration
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				c.render(b, app)
+				t1 := time.Now()
+				c.render(b, f.webservices)
+				ours += t1.Sub(t0)
+				theirs += time.Since(t1)
+			}
+			perOurs := float64(ours.Nanoseconds()) / float64(b.N) / float64(objects)
+			perTheirs := float64(theirs.Nanoseconds()) / float64(b.N) / float64(f.webserviceObjects)
+			b.ReportMetric(float64(objects), "objects")
+			b.ReportMetric(perOurs, "ours-ns/object")
+			b.ReportMetric(perTheirs, "webservice-ns/object")
+			b.ReportMetric(perOurs/perTheirs, "ratio")
+		})
+	}
+}
