@@ -59,7 +59,7 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "give up after this long")
 	flag.Parse()
 	klog.SetLogger(logr.Discard())
-	ctrllog.SetLogger(logr.Discard())
+	ctrllog.SetLogger(logr.New(ctrllog.NullLogSink{}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, o); err != nil {
@@ -107,7 +107,13 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	if err := removePreviousRun(ctx, c, o.namespace, app.Name); err != nil {
+		return err
+	}
 	if err := prepareNamespace(ctx, c, o.namespace, app, embedded); err != nil {
+		return err
+	}
+	if err := seedEarlierVersion(ctx, c, o.namespace); err != nil {
 		return err
 	}
 
@@ -218,12 +224,85 @@ func prepareNamespace(ctx context.Context, c client.Client, ns string, app *v1be
 			continue
 		}
 		pv := fixtures.ModelStoreVolume(ns, comp.Name+"-models")
+		if err := replaceReleasedVolume(ctx, c, pv.Name); err != nil {
+			return err
+		}
 		say("creating volume %s for the model store %s-models (the embedded control plane has no provisioner)", pv.Name, comp.Name)
 		if err := c.Create(ctx, pv); err != nil && !apierrors.IsAlreadyExists(err) {
 			return err
 		}
 	}
 	return nil
+}
+
+// removePreviousRun deletes the Application of an earlier demo run, so that
+// the workflow starts again from its first step.
+func removePreviousRun(ctx context.Context, c client.Client, ns, name string) error {
+	app := &v1beta1.Application{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, app); apierrors.IsNotFound(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	say("deleting %s/%s from an earlier demo run", ns, name)
+	if err := c.Delete(ctx, app); err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	for {
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, app); apierrors.IsNotFound(err) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// seedEarlierVersion records mymodel-v1 unless a record exists. The spec's
+// prod predictors split traffic between that older version (90%) and the one
+// this run trains (mymodel-v2): it stands for what an earlier pipeline run's
+// ml-model-checkpoint step would have left.
+func seedEarlierVersion(ctx context.Context, c client.Client, ns string) error {
+	rec := fixtures.ModelVersionRecord(ns, "mymodel-v1", "mymodel", "1", "myrepo/mymodel:mymodel-v1")
+	err := c.Create(ctx, rec)
+	switch {
+	case err == nil:
+		say("recorded model version mymodel-v1 (image %s) as an earlier run would have: the prod predictors serve it 90%%", rec.Data["image"])
+	case apierrors.IsAlreadyExists(err):
+	default:
+		return fmt.Errorf("failed to record mymodel-v1: %w", err)
+	}
+	return nil
+}
+
+// replaceReleasedVolume deletes a volume an earlier demo run left bound to a
+// claim that is gone, so that it can be created again for the new claim.
+func replaceReleasedVolume(ctx context.Context, c client.Client, name string) error {
+	pv := &corev1.PersistentVolume{}
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, pv); apierrors.IsNotFound(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if pv.Status.Phase == corev1.VolumeBound || pv.Status.Phase == corev1.VolumeAvailable {
+		return nil
+	}
+	say("deleting volume %s (%s) left by an earlier demo run", name, pv.Status.Phase)
+	if err := c.Delete(ctx, pv); err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	for {
+		if err := c.Get(ctx, client.ObjectKey{Name: name}, pv); apierrors.IsNotFound(err) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // gate shows where the pipeline waits and resumes it, asking unless --yes.
