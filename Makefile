@@ -20,7 +20,7 @@ test-offline: ## Offline tests: definitions, examples, the bad-input corpus, the
 	go test -count=1 -short ./pkg/... ./offline/... ./hack/... ./bench/...
 
 lint: vet ## go vet, definition checks, helper drift, version bump check.
-	go test -count=1 -run 'TestDefinitions|TestInlinedHelpers|TestSchemas|TestVersionBump' ./offline/
+	go test -count=1 -run 'TestDefinitions|TestInlinedHelpers|TestSchemas|TestVersionBump|TestReadmeReferenceIsGenerated|TestAddonCRDFileIsGenerated' ./offline/
 
 vet:
 	go vet ./...
