@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/oam-dev/kubevela/pkg/utils/common"
+
+	"github.com/ml-platform/ml-platform/hack/controlplane"
+	"github.com/ml-platform/ml-platform/pkg/stage"
+	"github.com/ml-platform/ml-platform/pkg/vela"
+)
+
+// stack is one embedded control plane with the addon enabled.
+type stack struct {
+	env    *controlplane.Environment
+	cfg    *rest.Config
+	client client.Client
+	kube   kubernetes.Interface
+}
+
+// newEnvironment is the benchmark's own control plane: its own state folder
+// and ports, and kube-controller-manager and kube-scheduler client QPS
+// raised as in the KubeVela baseline (shared/research/perf-baseline.md).
+func newEnvironment(stateDir string, basePort int, velaArgs ...string) *controlplane.Environment {
+	qps := []string{"--kube-api-qps=1000", "--kube-api-burst=2000"}
+	return &controlplane.Environment{
+		StateDir:     stateDir,
+		BasePort:     basePort,
+		Out:          os.Stderr,
+		StartTimeout: 8 * time.Minute,
+		ExtraArgs: map[string][]string{
+			controlplane.KubeControllerManager: qps,
+			controlplane.KubeScheduler:         qps,
+			controlplane.VelaCore:              velaArgs,
+		},
+	}
+}
+
+// startAFreshStack stops whatever an earlier run left in the state folder,
+// wipes it, starts the control plane, enables the staged addon (without
+// the in-cluster training operator: it runs as a local process), installs
+// the Gateway API CRDs and creates the namespaces the apps use.
+func startAFreshStack(ctx context.Context, env *controlplane.Environment, namespaces ...string) (*stack, error) {
+	_ = env.Stop()
+	if err := env.Wipe(); err != nil {
+		return nil, err
+	}
+	cfg, err := env.Start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The benchmark's own client must not be what limits creation.
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 1000, 2000
+	s := &stack{env: env, cfg: cfg}
+	if s.client, err = client.New(cfg, client.Options{Scheme: common.Scheme}); err != nil {
+		return s, err
+	}
+	if s.kube, err = kubernetes.NewForConfig(cfg); err != nil {
+		return s, err
+	}
+	if err := enableTheAddon(ctx, env); err != nil {
+		return s, err
+	}
+	if err := controlplane.InstallExtras(ctx, cfg, controlplane.GatewayAPI); err != nil {
+		return s, err
+	}
+	for _, ns := range namespaces {
+		err := s.client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			return s, fmt.Errorf("failed to create namespace %s: %w", ns, err)
+		}
+	}
+	return s, nil
+}
+
+// profilingPort is vela-core's pprof address with -vela-cpuprofile, as an
+// offset from the base port (hack/controlplane uses offsets up to 443).
+const profilingPortOffset = 90
+
+// profileVelaCore saves a CPU profile of vela-core taken over d.
+func profileVelaCore(ctx context.Context, env *controlplane.Environment, d time.Duration, path string) error {
+	url := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", env.BasePort+profilingPortOffset, int(d.Seconds()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("failed to profile vela-core: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("failed to profile vela-core: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
+}
+
+func enableTheAddon(ctx context.Context, env *controlplane.Environment) error {
+	dir, err := os.MkdirTemp("", "benchscale")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	staged := filepath.Join(dir, stage.AddonName)
+	if err := stage.Stage(".", staged); err != nil {
+		return err
+	}
+	cli := &vela.CLI{Bin: env.VelaCLI(), Kubeconfig: env.Kubeconfig(), Home: dir}
+	_, err = cli.EnableAddon(ctx, staged, "installTrainingOperator=false")
+	return err
+}
+
+// pidOf reads a component's PID file (run/<component>.pid: "<pid> <start time>").
+func pidOf(env *controlplane.Environment, component string) (int, error) {
+	data, err := os.ReadFile(filepath.Join(env.StateDir, "run", component+".pid"))
+	if err != nil {
+		return 0, err
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) == 0 {
+		return 0, fmt.Errorf("empty PID file of %s", component)
+	}
+	return strconv.Atoi(fields[0])
+}
+
+// waitUntilTheStackIsQuiet waits, as the baseline did, until vela-core used
+// less than 0.05 CPU-s and kube-apiserver less than 0.3 CPU-s over 5 s
+// (vela-core reconciles the built-in definitions and the addon after
+// start). It gives up after limit and says so.
+func waitUntilTheStackIsQuiet(ctx context.Context, s *stack, limit time.Duration) (quiet bool, waited time.Duration) {
+	began := time.Now()
+	prev := cpuSecondsOfEveryComponent(s.env)
+	for time.Since(began) < limit {
+		select {
+		case <-ctx.Done():
+			return false, time.Since(began)
+		case <-time.After(5 * time.Second):
+		}
+		now := cpuSecondsOfEveryComponent(s.env)
+		vela := now[controlplane.VelaCore] - prev[controlplane.VelaCore]
+		api := now[controlplane.KubeAPIServer] - prev[controlplane.KubeAPIServer]
+		prev = now
+		if vela < 0.05 && api < 0.3 {
+			return true, time.Since(began)
+		}
+		fmt.Fprintf(os.Stderr, "  waiting for quiet: last 5 s vela-core %.2f CPU-s, kube-apiserver %.2f CPU-s\n", vela, api)
+	}
+	return false, time.Since(began)
+}
