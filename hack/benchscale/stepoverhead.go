@@ -69,6 +69,8 @@ func measureTheStepOverhead(ctx context.Context, o options) (*stepOverhead, erro
 	say("stack quiet=%v after %s; load %s", quiet, waited.Round(time.Second), loadAverage())
 	res := &stepOverhead{Date: time.Now().Format(time.RFC3339)}
 
+	// The startup's last periodic work (controller resyncs) settles first.
+	time.Sleep(30 * time.Second)
 	say("idle window of %s", o.waitingWindow)
 	if res.Idle, err = countRequestsDuring(ctx, s, o.waitingWindow); err != nil {
 		return res, err
