@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -36,11 +39,19 @@ const repoRoot = ".."
 // addonName is the name `vela addon enable` gives the staged folder.
 const addonName = stage.AddonName
 
-// enableAddon stages the addon files into a folder named ml-platform and
-// enables it with the vela CLI, as a platform engineer would.
+// enableAddon stages the addon files into a folder named ml-platform, packs
+// them with `vela addon package` (what a registry serves), and enables the
+// unpacked archive with the vela CLI, as a platform engineer would.
 func enableAddon(ctx context.Context) {
-	dir := filepath.Join(GinkgoT().TempDir(), addonName)
-	Expect(stage.Stage(repoRoot, dir)).To(Succeed())
+	staged := filepath.Join(GinkgoT().TempDir(), addonName)
+	Expect(stage.Stage(repoRoot, staged)).To(Succeed())
+	By("vela addon package " + staged)
+	archive, err := cluster.vela.PackageAddon(ctx, staged, GinkgoT().TempDir())
+	Expect(err).NotTo(HaveOccurred())
+	Expect(filepath.Base(archive)).To(MatchRegexp(`^ml-platform-\d+\.\d+\.\d+.*\.tgz$`))
+	unpacked := GinkgoT().TempDir()
+	Expect(untar(archive, unpacked)).To(Succeed())
+	dir := filepath.Join(unpacked, addonName)
 	By("vela addon enable " + dir + " " + strings.Join(cluster.addonArgs, " "))
 	out, err := cluster.vela.EnableAddon(ctx, dir, cluster.addonArgs...)
 	Expect(err).NotTo(HaveOccurred())
@@ -290,3 +301,43 @@ func createSecret(ctx context.Context, namespace, name string, typ corev1.Secret
 func clientInNamespace(ns string) client.InNamespace { return client.InNamespace(ns) }
 
 func clientLabels(l map[string]string) client.MatchingLabels { return client.MatchingLabels(l) }
+
+// untar unpacks a .tgz archive into dir.
+func untar(archive, dir string) error {
+	f, err := os.Open(archive)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return err
+	}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dir, filepath.Clean("/" + h.Name))
+		if h.Typeflag == tar.TypeDir {
+			if err := os.MkdirAll(target, 0o755); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(target, data, 0o644); err != nil {
+			return err
+		}
+	}
+}

@@ -49,7 +49,12 @@ func FindBinary() (string, error) {
 // Run runs `vela args...` and returns its combined output. A non-zero exit
 // is an error that carries the output.
 func (c *CLI) Run(ctx context.Context, args ...string) (string, error) {
+	return c.runIn(ctx, "", args...)
+}
+
+func (c *CLI) runIn(ctx context.Context, dir string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, c.Bin, args...)
+	cmd.Dir = dir
 	env := os.Environ()
 	if c.Kubeconfig != "" {
 		env = append(env, "KUBECONFIG="+c.Kubeconfig)
@@ -71,6 +76,34 @@ func (c *CLI) Run(ctx context.Context, args ...string) (string, error) {
 // EnableAddon enables the addon staged in dir with key=value arguments.
 func (c *CLI) EnableAddon(ctx context.Context, dir string, args ...string) (string, error) {
 	return c.Run(ctx, append([]string{"addon", "enable", dir, "-y"}, args...)...)
+}
+
+// PackageAddon runs `vela addon package dir` in outDir and returns the path
+// of the archive it writes there (<name>-<version>.tgz).
+func (c *CLI) PackageAddon(ctx context.Context, dir, outDir string) (string, error) {
+	before, _ := filepath.Glob(filepath.Join(outDir, "*.tgz"))
+	if _, err := c.runIn(ctx, outDir, "addon", "package", dir); err != nil {
+		return "", err
+	}
+	after, _ := filepath.Glob(filepath.Join(outDir, "*.tgz"))
+	if len(after) != len(before)+1 {
+		return "", fmt.Errorf("vela addon package wrote no new archive into %s", outDir)
+	}
+	for _, a := range after {
+		if !contains(before, a) {
+			return a, nil
+		}
+	}
+	return "", fmt.Errorf("vela addon package wrote no new archive into %s", outDir)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // DisableAddon disables an addon; force also disables one still in use.
