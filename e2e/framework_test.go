@@ -5,8 +5,8 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"io"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -322,7 +322,7 @@ func untar(archive, dir string) error {
 		if err != nil {
 			return err
 		}
-		target := filepath.Join(dir, filepath.Clean("/" + h.Name))
+		target := filepath.Join(dir, filepath.Clean("/"+h.Name))
 		if h.Typeflag == tar.TypeDir {
 			if err := os.MkdirAll(target, 0o755); err != nil {
 				return err

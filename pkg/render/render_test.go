@@ -77,14 +77,14 @@ func TestMisspelledPropertiesAreRejectedWithTheirPath(t *testing.T) {
 		from, to string
 		want     []string
 	}{
-		"component": {"replicas: 2", "replica: 2", []string{`component "train" (demo-job)`, "properties.replica", "field not allowed"}},
-		"trait":     {"team: ml", "teem: ml", []string{`component "train" trait demo-label`, "properties.teem", "field not allowed"}},
-		"step":      {"component: train", "componnent: train", []string{`workflow step "run" (demo-step)`, "properties.componnent", "field not allowed"}},
-		"bound":     {"replicas: 2", "replicas: 0", []string{"properties.replicas: invalid value 0 (out of bound >=1)"}},
-		"enum":      {"replicas: 2", "cleanup: remove", []string{`properties.cleanup: value "remove" is not allowed; allowed: "delete", "keep"`}},
+		"component":             {"replicas: 2", "replica: 2", []string{`component "train" (demo-job)`, "properties.replica", "field not allowed"}},
+		"trait":                 {"team: ml", "teem: ml", []string{`component "train" trait demo-label`, "properties.teem", "field not allowed"}},
+		"step":                  {"component: train", "componnent: train", []string{`workflow step "run" (demo-step)`, "properties.componnent", "field not allowed"}},
+		"bound":                 {"replicas: 2", "replicas: 0", []string{"properties.replicas: invalid value 0 (out of bound >=1)"}},
+		"enum":                  {"replicas: 2", "cleanup: remove", []string{`properties.cleanup: value "remove" is not allowed; allowed: "delete", "keep"`}},
 		"step-missing-required": {"component: train", "timeout: 1m", []string{`workflow step "run"`, "properties.component", "required property is missing"}},
-		"built-in-step": {"type: suspend", "type: suspend\n        properties:\n          durtion: 1m", []string{`workflow step "gate" (suspend)`, "properties.durtion"}},
-		"unknown-type":  {"type: demo-label", "type: demo-lable", []string{`"demo-lable" is not a known trait type`}},
+		"built-in-step":         {"type: suspend", "type: suspend\n        properties:\n          durtion: 1m", []string{`workflow step "gate" (suspend)`, "properties.durtion"}},
+		"unknown-type":          {"type: demo-label", "type: demo-lable", []string{`"demo-lable" is not a known trait type`}},
 	}
 	src, err := os.ReadFile("testdata/apps/good.yaml")
 	if err != nil {
