@@ -24,6 +24,7 @@ lint: vet ## go vet, definition checks, helper drift, version bump check.
 
 vet:
 	go vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:" $$unformatted; exit 1; fi
 
 render: ## Render an Application offline: make render APP=examples/pipeline/app.yaml
 	go run ./hack/render -f $(APP)
