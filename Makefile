@@ -14,7 +14,7 @@ N ?= 100
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-test: lint test-offline e2e e2e-kind ## Everything: lint, offline tests, e2e (embedded control plane or $$KUBECONFIG), and kind where Docker runs.
+test: lint test-offline e2e-kind e2e ## Everything: lint, offline tests, e2e (embedded control plane or $$KUBECONFIG), and kind where Docker runs.
 
 test-offline: ## Offline tests: definitions, examples, the bad-input corpus, the renderer (no cluster).
 	go test -count=1 -short ./pkg/... ./offline/... ./hack/... ./bench/...
