@@ -253,3 +253,16 @@ func renderTheTwin(ctx context.Context, r *render.Renderer, twin *v1beta1.Applic
 	}
 	return res, nil
 }
+
+// replicasOf is the number of pods a rendered app's Deployments ask for.
+func replicasOf(res *render.Result) int {
+	n := 0
+	for _, d := range res.ByKind("Deployment") {
+		r, found, _ := unstructured.NestedInt64(d.Object, "spec", "replicas")
+		if !found {
+			r = 1
+		}
+		n += int(r)
+	}
+	return n
+}

@@ -65,18 +65,6 @@ func TestWebserviceTwinsEmitWhatTheServingCopiesEmit(t *testing.T) {
 	}
 }
 
-func replicasOf(res *render.Result) int64 {
-	var n int64
-	for _, d := range res.ByKind("Deployment") {
-		r, found, _ := unstructured.NestedInt64(d.Object, "spec", "replicas")
-		if !found {
-			r = 1
-		}
-		n += r
-	}
-	return n
-}
-
 func TestTheWaitingTrainingAppIsValid(t *testing.T) {
 	r, err := render.NewFromDir("../../definitions")
 	if err != nil {

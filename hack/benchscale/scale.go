@@ -51,48 +51,46 @@ type scaleResult struct {
 
 // theAppsOfOneKind builds the N apps of a run: copies of the serving
 // example, or their webservice twins.
-func theAppsOfOneKind(kind, example string, n int) ([]*v1beta1.Application, string, error) {
+func theAppsOfOneKind(kind, example string, n int) (apps []*v1beta1.Application, objects string, pods int, err error) {
 	base, err := render.ReadApplication(example)
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	r, err := render.NewFromDir("definitions")
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
-	var apps []*v1beta1.Application
-	var objects string
 	for i := 1; i <= n; i++ {
 		app, err := copyTheServingApp(base, i, appNamespace)
 		if err != nil {
-			return nil, "", err
+			return nil, "", 0, err
 		}
 		if kind == "webservice" || i == 1 {
 			res, err := r.Render(context.Background(), app)
 			if err != nil {
-				return nil, "", fmt.Errorf("failed to render %s: %w", app.Name, err)
+				return nil, "", 0, fmt.Errorf("failed to render %s: %w", app.Name, err)
 			}
 			if kind == "webservice" {
 				if app, err = aWebserviceTwinOf(res, i, appNamespace); err != nil {
-					return nil, "", err
+					return nil, "", 0, err
 				}
 				if res, err = renderTheTwin(context.Background(), r, app); err != nil {
-					return nil, "", fmt.Errorf("failed to render %s: %w", app.Name, err)
+					return nil, "", 0, fmt.Errorf("failed to render %s: %w", app.Name, err)
 				}
 			}
 			if i == 1 {
-				objects = countKinds(res)
+				objects, pods = countKinds(res), n*replicasOf(res)
 			}
 		}
 		apps = append(apps, app)
 	}
-	return apps, objects, nil
+	return apps, objects, pods, nil
 }
 
 // measureOneScaleRun starts a fresh stack, waits until it is quiet, creates
 // the apps at once and waits until vela-core counts all of them running.
 func measureOneScaleRun(ctx context.Context, o options, kind string) (*scaleResult, error) {
-	apps, objects, err := theAppsOfOneKind(kind, o.example, o.n)
+	apps, objects, pods, err := theAppsOfOneKind(kind, o.example, o.n)
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +106,9 @@ func measureOneScaleRun(ctx context.Context, o options, kind string) (*scaleResu
 		defer stopTheStack(env)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := addFakeNodesFor(ctx, s, pods); err != nil {
 		return nil, err
 	}
 	quiet, waited := waitUntilTheStackIsQuiet(ctx, s, 5*time.Minute)

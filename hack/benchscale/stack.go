@@ -169,3 +169,50 @@ func waitUntilTheStackIsQuiet(ctx context.Context, s *stack, limit time.Duration
 	}
 	return false, time.Since(began)
 }
+
+// podsPerFakeNode is what hack/controlplane's kwok node holds (status.capacity.pods).
+const podsPerFakeNode = 1000
+
+// addFakeNodesFor adds copies of the kwok node (kwok-node-1, ...) until
+// the nodes hold the pods with a tenth to spare, and waits until kwok has
+// made them Ready. Each gets its own /22 pod CIDR.
+func addFakeNodesFor(ctx context.Context, s *stack, pods int) error {
+	first, err := s.kube.CoreV1().Nodes().Get(ctx, controlplane.FakeNodeName, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	for i := 1; i*podsPerFakeNode < pods+pods/10; i++ {
+		node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{
+			Name:        fmt.Sprintf("kwok-node-%d", i),
+			Labels:      map[string]string{},
+			Annotations: first.Annotations,
+		}}
+		for k, v := range first.Labels {
+			node.Labels[k] = v
+		}
+		node.Labels["kubernetes.io/hostname"] = node.Name
+		cidr := fmt.Sprintf("10.244.%d.0/22", 4*i)
+		node.Spec = corev1.NodeSpec{PodCIDR: cidr, PodCIDRs: []string{cidr}}
+		node.Status = corev1.NodeStatus{Capacity: first.Status.Capacity, Allocatable: first.Status.Allocatable}
+		if _, err := s.kube.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("failed to add fake node %s: %w", node.Name, err)
+		}
+		say("added fake node %s for %d pods", node.Name, pods)
+		ready := func() (bool, error) {
+			n, err := s.kube.CoreV1().Nodes().Get(ctx, node.Name, metav1.GetOptions{})
+			if err != nil {
+				return false, nil
+			}
+			for _, c := range n.Status.Conditions {
+				if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+					return true, nil
+				}
+			}
+			return false, nil
+		}
+		if err := pollUntil(ctx, 500*time.Millisecond, 2*time.Minute, ready); err != nil {
+			return fmt.Errorf("fake node %s never became Ready: %w", node.Name, err)
+		}
+	}
+	return nil
+}
