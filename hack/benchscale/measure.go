@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,8 @@ type snapshot struct {
 	VelaPeakRSS        int64              // VmHWM of vela-core, bytes
 	VelaRSS            int64              // VmRSS of vela-core, bytes
 	APIServerRequests  float64            // sum of apiserver_request_total
+	RequestsByClass    map[string]float64 // apiserver_request_total by "VERB resource[/subresource]"
+	SecondsByClass     map[string]float64 // apiserver_request_duration_seconds_sum, same classes
 	VelaClientRequests float64            // sum of vela-core's rest_client_requests_total
 	VelaReconciles     float64            // controller_runtime_reconcile_total{controller="application"}
 	Running            float64            // application_phase_number{phase="running"}
@@ -43,6 +46,8 @@ func takeASnapshot(ctx context.Context, s *stack) (snapshot, error) {
 		return snap, fmt.Errorf("failed to read the apiserver metrics: %w", err)
 	}
 	snap.APIServerRequests = sumOf(string(api), "apiserver_request_total", "")
+	snap.RequestsByClass = byClass(string(api), "apiserver_request_total")
+	snap.SecondsByClass = byClass(string(api), "apiserver_request_duration_seconds_sum")
 	velaMetrics, err := velaCoreMetrics(ctx, s)
 	if err != nil {
 		return snap, err
@@ -92,6 +97,53 @@ func sumOf(text, metric, filter string) float64 {
 		}
 	}
 	return sum
+}
+
+// byClass adds up an apiserver metric by request class, "VERB
+// resource[/subresource]" (e.g. "LIST pods").
+func byClass(text, metric string) map[string]float64 {
+	out := map[string]float64{}
+	for _, line := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(line, metric+"{") {
+			continue
+		}
+		end := strings.LastIndex(line, "}")
+		labels := map[string]string{}
+		for _, kv := range strings.Split(line[len(metric)+1:end], ",") {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				labels[k] = strings.Trim(v, `"`)
+			}
+		}
+		class := labels["verb"] + " " + labels["resource"]
+		if labels["subresource"] != "" {
+			class += "/" + labels["subresource"]
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSpace(line[end+1:]), 64); err == nil {
+			out[class] += v
+		}
+	}
+	return out
+}
+
+// topDeltas returns the n classes whose value grew most between two
+// snapshots, largest first, as "class: delta".
+func topDeltas(before, after map[string]float64, n int, format string) []string {
+	type kv struct {
+		k string
+		v float64
+	}
+	var all []kv
+	for k, v := range after {
+		if d := v - before[k]; d > 0 {
+			all = append(all, kv{k, d})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].v > all[j].v })
+	var out []string
+	for i := 0; i < len(all) && i < n; i++ {
+		out = append(out, fmt.Sprintf("%s: "+format, all[i].k, all[i].v))
+	}
+	return out
 }
 
 // cpuSecondsOfEveryComponent reads utime+stime (fields 14 and 15 of

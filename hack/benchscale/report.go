@@ -70,4 +70,8 @@ func printTheScaleResults(results []*scaleResult) {
 	}
 	row("whole stack CPU (CPU-s)", "%.2f", func(r *scaleResult) float64 { return r.StackCPU }, true)
 	_ = w.Flush()
+	for _, r := range results {
+		fmt.Printf("\n%s N=%d, apiserver requests by class: %s\n", r.Kind, r.N, strings.Join(r.TopRequests, ", "))
+		fmt.Printf("%s N=%d, apiserver time by class: %s\n", r.Kind, r.N, strings.Join(r.TopRequestSeconds, ", "))
+	}
 }

@@ -47,6 +47,10 @@ type scaleResult struct {
 	APIRequests     float64 // apiserver_request_total delta, all clients
 	VelaRequests    float64 // vela-core's rest_client_requests_total delta
 	VelaReconciles  float64 // application reconciles
+	// The apiserver's largest request classes in the window, by count and
+	// by time spent serving them (apiserver_request_duration_seconds_sum).
+	TopRequests       []string
+	TopRequestSeconds []string
 }
 
 // theAppsOfOneKind builds the N apps of a run: copies of the serving
@@ -146,16 +150,18 @@ func measureOneScaleRun(ctx context.Context, o options, kind string) (*scaleResu
 	res := &scaleResult{
 		Kind: kind, N: o.n, ObjectsPerApp: objects, Date: t0.Format(time.RFC3339),
 		LoadBefore: before.Load, LoadAfter: after.Load, Quiet: quiet, LowLoad: lowLoad,
-		CreatedAfter:    created.Seconds(),
-		AllRunningAfter: after.At.Sub(t0).Seconds(),
-		VelaCPU:         after.CPU[controlplane.VelaCore] - before.CPU[controlplane.VelaCore],
-		APIServerCPU:    after.CPU[controlplane.KubeAPIServer] - before.CPU[controlplane.KubeAPIServer],
-		CPUByComponent:  map[string]float64{},
-		VelaPeakRSSMiB:  float64(after.VelaPeakRSS) / (1 << 20),
-		VelaRSSMiB:      float64(after.VelaRSS) / (1 << 20),
-		APIRequests:     after.APIServerRequests - before.APIServerRequests,
-		VelaRequests:    after.VelaClientRequests - before.VelaClientRequests,
-		VelaReconciles:  after.VelaReconciles - before.VelaReconciles,
+		CreatedAfter:      created.Seconds(),
+		AllRunningAfter:   after.At.Sub(t0).Seconds(),
+		VelaCPU:           after.CPU[controlplane.VelaCore] - before.CPU[controlplane.VelaCore],
+		APIServerCPU:      after.CPU[controlplane.KubeAPIServer] - before.CPU[controlplane.KubeAPIServer],
+		CPUByComponent:    map[string]float64{},
+		VelaPeakRSSMiB:    float64(after.VelaPeakRSS) / (1 << 20),
+		VelaRSSMiB:        float64(after.VelaRSS) / (1 << 20),
+		APIRequests:       after.APIServerRequests - before.APIServerRequests,
+		VelaRequests:      after.VelaClientRequests - before.VelaClientRequests,
+		VelaReconciles:    after.VelaReconciles - before.VelaReconciles,
+		TopRequests:       topDeltas(before.RequestsByClass, after.RequestsByClass, 12, "%.0f"),
+		TopRequestSeconds: topDeltas(before.SecondsByClass, after.SecondsByClass, 12, "%.1f s"),
 	}
 	for c, v := range after.CPU {
 		res.CPUByComponent[c] = v - before.CPU[c]
