@@ -114,6 +114,9 @@ func byClass(text, metric string) map[string]float64 {
 				labels[k] = strings.Trim(v, `"`)
 			}
 		}
+		if labels["verb"] == "WATCH" || labels["verb"] == "CONNECT" {
+			continue // long-running: their duration is how long they stayed open
+		}
 		class := labels["verb"] + " " + labels["resource"]
 		if labels["subresource"] != "" {
 			class += "/" + labels["subresource"]
