@@ -5,41 +5,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubevela/workflow/pkg/cue/packages"
-	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
-
 	"github.com/oam-dev/kubevela/apis/core.oam.dev/v1beta1"
-	"github.com/oam-dev/kubevela/pkg/appfile/dryrun"
-	oamutil "github.com/oam-dev/kubevela/pkg/oam/util"
-	"github.com/oam-dev/kubevela/pkg/utils/common"
+
+	"github.com/ml-platform/ml-platform/pkg/render"
 )
 
 // controllerRender is KubeVela's own component rendering (the dry-run
 // code path of the application controller) over the renderer's
 // definitions, without the offline renderer's property validation, which
-// vela-core does not do. Workflow steps are not run by either.
-type controllerRender struct{ opt *dryrun.Option }
+// vela-core does not do: render.Renderer.DryRun. Workflow steps are not run
+// by either.
+type controllerRender struct{ r *render.Renderer }
 
 func newControllerRender(b *testing.B, f *fixture) *controllerRender {
 	b.Helper()
-	objs := f.r.Catalog().Objects()
-	clientObjs := make([]client.Object, 0, len(objs))
-	for _, o := range objs {
-		clientObjs = append(clientObjs, o)
-	}
-	cli := fake.NewClientBuilder().WithScheme(common.Scheme).WithObjects(clientObjs...).Build()
-	pd, err := packages.NewPackageDiscover(&rest.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return &controllerRender{opt: dryrun.NewDryRunOption(cli, &rest.Config{}, pd, objs, false)}
+	return &controllerRender{r: f.r}
 }
 
 func (c *controllerRender) render(b *testing.B, app *v1beta1.Application) {
-	ctx := oamutil.SetNamespaceInCtx(context.Background(), app.Namespace)
-	if _, _, err := c.opt.ExecuteDryRun(ctx, app); err != nil {
+	if _, err := c.r.DryRun(context.Background(), app); err != nil {
 		b.Fatal(err)
 	}
 }

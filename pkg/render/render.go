@@ -220,12 +220,22 @@ func raw(ext *runtime.RawExtension) json.RawMessage {
 }
 
 // Render validates the Application and, if it is valid, renders every object
-// its components and traits emit, as the application controller would.
-// Nothing partial is returned on error.
+// its components and traits emit, as the application controller would (see
+// DryRun). Nothing partial is returned on error.
 func (r *Renderer) Render(ctx context.Context, app *v1beta1.Application) (*Result, error) {
 	if err := r.Validate(app); err != nil {
 		return nil, err
 	}
+	return r.DryRun(ctx, app)
+}
+
+// DryRun renders every object the Application's components and traits emit
+// with KubeVela's dry-run, the application controller's own code path,
+// without Validate: vela-core does not check properties against their
+// definitions, and neither it nor the dry-run runs workflow steps. An
+// Application without a namespace renders into "default". Nothing partial
+// is returned on error.
+func (r *Renderer) DryRun(ctx context.Context, app *v1beta1.Application) (*Result, error) {
 	if app.Namespace == "" {
 		app = app.DeepCopy()
 		app.Namespace = "default"

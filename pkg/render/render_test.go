@@ -120,3 +120,54 @@ func TestUnknownApplicationFieldsAreRejected(t *testing.T) {
 		t.Fatalf("want an error naming componets, got %v", err)
 	}
 }
+
+// DryRun is Render without the validation: an Application that Validate
+// rejects for a misspelled workflow step property (the dry-run runs no
+// steps) still renders the objects of its components.
+func TestDryRunRendersWithoutValidating(t *testing.T) {
+	src, err := os.ReadFile("testdata/apps/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := render.ParseApplication(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := render.ParseApplication([]byte(strings.Replace(string(src), "component: train", "componnent: train", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRenderer(t)
+	if err := r.Validate(bad); err == nil {
+		t.Fatal("Validate accepted a misspelled step property")
+	}
+	want, err := r.Render(context.Background(), good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.DryRun(context.Background(), bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Objects) != len(want.Objects) {
+		t.Fatalf("DryRun rendered %d objects, Render %d", len(got.Objects), len(want.Objects))
+	}
+	for i, o := range got.Objects {
+		w := want.Objects[i]
+		if o.GetKind() != w.GetKind() || o.GetName() != w.GetName() || o.Source != w.Source {
+			t.Errorf("object %d: %s %s (%s), want %s %s (%s)", i, o.GetKind(), o.GetName(), o.Source, w.GetKind(), w.GetName(), w.Source)
+		}
+	}
+	noNamespace := good.DeepCopy()
+	noNamespace.Namespace = ""
+	res, err := r.DryRun(context.Background(), noNamespace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job := res.Find("Job", "train"); job == nil || job.GetNamespace() != "default" {
+		t.Errorf("an Application without a namespace did not render into default: %+v", job)
+	}
+	if noNamespace.Namespace != "" {
+		t.Errorf("DryRun set the caller's Application's namespace to %q", noNamespace.Namespace)
+	}
+}
