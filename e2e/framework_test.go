@@ -1,12 +1,9 @@
 package e2e
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +25,7 @@ import (
 	"github.com/oam-dev/kubevela/apis/core.oam.dev/common"
 	"github.com/oam-dev/kubevela/apis/core.oam.dev/v1beta1"
 
+	"github.com/ml-platform/ml-platform/pkg/addon"
 	"github.com/ml-platform/ml-platform/pkg/appflow"
 	"github.com/ml-platform/ml-platform/pkg/fixtures"
 	"github.com/ml-platform/ml-platform/pkg/stage"
@@ -43,21 +41,16 @@ const addonName = stage.AddonName
 // them with `vela addon package` (what a registry serves), and enables the
 // unpacked archive with the vela CLI, as a platform engineer would.
 func enableAddon(ctx context.Context) {
-	staged := filepath.Join(GinkgoT().TempDir(), addonName)
-	Expect(stage.Stage(repoRoot, staged)).To(Succeed())
-	By("vela addon package " + staged)
-	archive, err := cluster.vela.PackageAddon(ctx, staged, GinkgoT().TempDir())
+	res, err := addon.Enable(ctx, addon.Options{
+		CLI: cluster.vela, RepoRoot: repoRoot, Params: cluster.addonArgs,
+		FromArchive: true, WorkDir: GinkgoT().TempDir(),
+		Logf: func(format string, args ...interface{}) { By(fmt.Sprintf(format, args...)) },
+	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(filepath.Base(archive)).To(MatchRegexp(`^ml-platform-\d+\.\d+\.\d+.*\.tgz$`))
-	unpacked := GinkgoT().TempDir()
-	Expect(untar(archive, unpacked)).To(Succeed())
-	dir := filepath.Join(unpacked, addonName)
-	By("vela addon enable " + dir + " " + strings.Join(cluster.addonArgs, " "))
-	out, err := cluster.vela.EnableAddon(ctx, dir, cluster.addonArgs...)
-	Expect(err).NotTo(HaveOccurred())
-	GinkgoWriter.Println(out)
-	Expect(out).To(ContainSubstring("enabled successfully"))
-	Expect(out).To(ContainSubstring("vela workflow resume"), "NOTES.cue did not render its next steps")
+	Expect(filepath.Base(res.Archive)).To(MatchRegexp(`^ml-platform-\d+\.\d+\.\d+.*\.tgz$`))
+	GinkgoWriter.Println(res.Output)
+	Expect(res.Output).To(ContainSubstring("enabled successfully"))
+	Expect(res.Output).To(ContainSubstring("vela workflow resume"), "NOTES.cue did not render its next steps")
 }
 
 // disableAddonKeepsCRDs disables the addon (forced: the suite's apps may
@@ -301,43 +294,3 @@ func createSecret(ctx context.Context, namespace, name string, typ corev1.Secret
 func clientInNamespace(ns string) client.InNamespace { return client.InNamespace(ns) }
 
 func clientLabels(l map[string]string) client.MatchingLabels { return client.MatchingLabels(l) }
-
-// untar unpacks a .tgz archive into dir.
-func untar(archive, dir string) error {
-	f, err := os.Open(archive)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return err
-	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dir, filepath.Clean("/"+h.Name))
-		if h.Typeflag == tar.TypeDir {
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(target, data, 0o644); err != nil {
-			return err
-		}
-	}
-}

@@ -21,7 +21,7 @@ import (
 	"github.com/oam-dev/kubevela/pkg/utils/common"
 
 	"github.com/ml-platform/ml-platform/hack/controlplane"
-	"github.com/ml-platform/ml-platform/pkg/stage"
+	"github.com/ml-platform/ml-platform/pkg/addon"
 	"github.com/ml-platform/ml-platform/pkg/vela"
 )
 
@@ -74,7 +74,10 @@ func startAFreshStack(ctx context.Context, env *controlplane.Environment, namesp
 	if s.kube, err = kubernetes.NewForConfig(cfg); err != nil {
 		return s, err
 	}
-	if err := enableTheAddon(ctx, env); err != nil {
+	if _, err := addon.Enable(ctx, addon.Options{
+		CLI:    &vela.CLI{Bin: env.VelaCLI(), Kubeconfig: env.Kubeconfig()},
+		Params: []string{"installTrainingOperator=false"},
+	}); err != nil {
 		return s, err
 	}
 	if err := controlplane.InstallExtras(ctx, cfg, controlplane.GatewayAPI); err != nil {
@@ -114,21 +117,6 @@ func profileVelaCore(ctx context.Context, env *controlplane.Environment, d time.
 	}
 	defer f.Close()
 	_, err = io.Copy(f, resp.Body)
-	return err
-}
-
-func enableTheAddon(ctx context.Context, env *controlplane.Environment) error {
-	dir, err := os.MkdirTemp("", "benchscale")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	staged := filepath.Join(dir, stage.AddonName)
-	if err := stage.Stage(".", staged); err != nil {
-		return err
-	}
-	cli := &vela.CLI{Bin: env.VelaCLI(), Kubeconfig: env.Kubeconfig(), Home: dir}
-	_, err = cli.EnableAddon(ctx, staged, "installTrainingOperator=false")
 	return err
 }
 

@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -37,10 +36,10 @@ import (
 	"github.com/oam-dev/kubevela/pkg/utils/common"
 
 	"github.com/ml-platform/ml-platform/hack/controlplane"
+	"github.com/ml-platform/ml-platform/pkg/addon"
 	"github.com/ml-platform/ml-platform/pkg/appflow"
 	"github.com/ml-platform/ml-platform/pkg/fixtures"
 	"github.com/ml-platform/ml-platform/pkg/render"
-	"github.com/ml-platform/ml-platform/pkg/stage"
 	"github.com/ml-platform/ml-platform/pkg/vela"
 )
 
@@ -186,26 +185,16 @@ func testAPIs(ctx context.Context, cfg *rest.Config, embedded bool) error {
 }
 
 func enableAddon(ctx context.Context, v *vela.CLI, embedded bool) error {
-	dir, err := os.MkdirTemp("", "ml-platform-demo")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	staged := filepath.Join(dir, stage.AddonName)
-	if err := stage.Stage(".", staged); err != nil {
-		return err
-	}
-	var args []string
+	var params []string
 	if embedded {
 		// The training operator runs as a local process there.
-		args = append(args, "installTrainingOperator=false")
+		params = append(params, "installTrainingOperator=false")
 	}
-	say("vela addon enable ml-platform %s", strings.Join(args, " "))
-	out, err := v.EnableAddon(ctx, staged, args...)
+	res, err := addon.Enable(ctx, addon.Options{CLI: v, Params: params, Logf: say})
 	if err != nil {
 		return err
 	}
-	fmt.Println(indent(out))
+	fmt.Println(indent(res.Output))
 	return nil
 }
 
