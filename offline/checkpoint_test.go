@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	monitorContext "github.com/kubevela/pkg/monitor/context"
@@ -60,7 +62,7 @@ type appliedComponent struct {
 
 // stepWorld is an application, its revision and a fake cluster.
 type stepWorld struct {
-	t        *testing.T
+	t        testing.TB
 	cli      client.Client
 	app      *v1beta1.Application
 	revision string
@@ -68,7 +70,7 @@ type stepWorld struct {
 	applied  []appliedComponent
 }
 
-func newStepWorld(t *testing.T, appYAML string, objs ...client.Object) *stepWorld {
+func newStepWorld(t testing.TB, appYAML string, objs ...client.Object) *stepWorld {
 	t.Helper()
 	app, err := render.ParseApplication([]byte(appYAML))
 	if err != nil {
@@ -104,6 +106,29 @@ func (c clusterScopedClient) Get(ctx context.Context, key client.ObjectKey, obj 
 		key.Namespace = ""
 	}
 	return c.Client.Get(ctx, key, obj, opts...)
+}
+
+func fnv64(b []byte) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write(b)
+	return h.Sum64()
+}
+
+// loadedDefinitions holds each definition file the step world has loaded:
+// vela-core reads definitions from its informer cache, so a reconcile does
+// not pay for loading one.
+var loadedDefinitions sync.Map
+
+func loadDefinitionOnce(path string) (*render.Definition, error) {
+	if d, ok := loadedDefinitions.Load(path); ok {
+		return d.(*render.Definition), nil
+	}
+	d, err := render.LoadDefinitionFile(path)
+	if err != nil {
+		return nil, err
+	}
+	loadedDefinitions.Store(path, d)
+	return d, nil
 }
 
 var stepPD struct {
@@ -153,7 +178,7 @@ func (w *stepWorld) run(stepName string) stepResult {
 	if step == nil {
 		w.t.Fatalf("no workflow step %q", stepName)
 	}
-	def, err := render.LoadDefinitionFile(filepath.Join(repoRoot, "definitions", step.Type+".cue"))
+	def, err := loadDefinitionOnce(filepath.Join(repoRoot, "definitions", step.Type+".cue"))
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -202,12 +227,25 @@ func (w *stepWorld) run(stepName string) stepResult {
 	return stepResult{Status: status, Value: final}
 }
 
-// applyObjects creates or replaces objects, as KubeVela's dispatcher does.
+// applyObjects creates or replaces objects, as KubeVela's dispatcher does,
+// which also labels each object with a hash of what it applied
+// (oam.dev/render-hash); the workflow fills the labelled object back into the
+// step, so a step must not copy that label from an object it re-applies.
 func (w *stepWorld) applyObjects(ctx context.Context, _ string, _ string, objs ...*unstructured.Unstructured) error {
 	for _, o := range objs {
 		if o.GetKind() == "Namespace" {
 			o.SetNamespace("") // cluster-scoped, as the API server treats it
 		}
+		applied, jsonErr := json.Marshal(o.Object)
+		if jsonErr != nil {
+			return jsonErr
+		}
+		labels := o.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels["oam.dev/render-hash"] = fmt.Sprintf("%016x", fnv64(applied))
+		o.SetLabels(labels)
 		existing := &unstructured.Unstructured{}
 		existing.SetGroupVersionKind(o.GroupVersionKind())
 		err := w.cli.Get(ctx, client.ObjectKeyFromObject(o), existing)
@@ -366,7 +404,7 @@ func (w *stepWorld) applyComponent(ctx monitorContext.Context, _ wfContext.Conte
 // application controller does (components of other types count as healthy).
 func (w *stepWorld) componentHealthy(comp common.ApplicationComponent, templateContext map[string]interface{}, props map[string]interface{}) bool {
 	w.t.Helper()
-	def, err := render.LoadDefinitionFile(filepath.Join(repoRoot, "definitions", comp.Type+".cue"))
+	def, err := loadDefinitionOnce(filepath.Join(repoRoot, "definitions", comp.Type+".cue"))
 	if err != nil {
 		return true
 	}
