@@ -505,9 +505,10 @@ spec:
 
 func servingRecord(version, model, appName string) *corev1.ConfigMap {
 	labels := map[string]string{"ml-platform.oam.dev/model-version": version, "ml-platform.oam.dev/model": model}
-	if appName != "" {
+	if appName != "" { // applied by the application's ml-model-checkpoint step
 		labels["app.oam.dev/name"] = appName
 		labels["app.oam.dev/namespace"] = "ml"
+		labels["oam.dev/render-hash"] = "45ecf16b9cb86371"
 	}
 	return &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: "model-version-" + version, Namespace: "ml", Labels: labels},
