@@ -60,3 +60,68 @@ func BenchmarkRenderBreakdown(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkTraitBreakdown renders the pipeline's two-predictor serving
+// component (my-tfserving-prod) alone with each trait in turn, to measure
+// what a trait adds: compare allocs/op with "none"; the built-in labels and
+// annotations traits are the reference. "render" is the offline renderer
+// (property validation, then KubeVela's dry-run), "controller" KubeVela's
+// dry-run alone, what vela-core does on every reconcile. Allocation counts
+// are exact, times depend on the machine's load:
+//
+//	go test -run '^$' -bench TraitBreakdown -benchtime 20x -benchmem ./bench/
+func BenchmarkTraitBreakdown(b *testing.B) {
+	f := setUp(b)
+	var prod *common.ApplicationComponent
+	for i, c := range f.pipeline.Spec.Components {
+		if c.Name == "my-tfserving-prod" {
+			prod = &f.pipeline.Spec.Components[i]
+		}
+	}
+	if prod == nil {
+		b.Skip("the pipeline has no my-tfserving-prod component")
+	}
+	for _, v := range []struct {
+		name   string
+		traits []common.ApplicationTrait
+	}{
+		{"none", nil},
+		{"labels", []common.ApplicationTrait{traitJSON("labels", `{"team":"ml"}`)}},
+		{"annotations", []common.ApplicationTrait{traitJSON("annotations", `{"team":"ml"}`)}},
+		{"arms-logging", []common.ApplicationTrait{traitJSON("arms-logging", `{}`)}},
+		{"arms-metrics", []common.ApplicationTrait{traitJSON("arms-metrics", `{}`)}},
+		{"arms-both", prod.Traits},
+	} {
+		app := f.pipeline.DeepCopy()
+		c := *prod.DeepCopy()
+		c.Traits = v.traits
+		app.Spec.Components = []common.ApplicationComponent{c}
+		app.Spec.Workflow = nil
+		if app.Namespace == "" {
+			app.Namespace = "default"
+		}
+		res, err := f.r.Render(context.Background(), app)
+		if err != nil {
+			b.Fatal(err)
+		}
+		objects := float64(len(res.Objects))
+		b.Run(v.name+"/render", func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := f.r.Render(context.Background(), app); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(objects, "objects")
+		})
+		b.Run(v.name+"/controller", func(b *testing.B) {
+			cr := newControllerRender(b, f)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				cr.render(b, app)
+			}
+			b.ReportMetric(objects, "objects")
+		})
+	}
+}
