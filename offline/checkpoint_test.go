@@ -7,7 +7,6 @@ import (
 	"hash/fnv"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	monitorContext "github.com/kubevela/pkg/monitor/context"
@@ -114,21 +113,16 @@ func fnv64(b []byte) uint64 {
 	return h.Sum64()
 }
 
-// loadedDefinitions holds each definition file the step world has loaded:
-// vela-core reads definitions from its informer cache, so a reconcile does
-// not pay for loading one.
-var loadedDefinitions sync.Map
-
-func loadDefinitionOnce(path string) (*render.Definition, error) {
-	if d, ok := loadedDefinitions.Load(path); ok {
-		return d.(*render.Definition), nil
+// addonDefinition returns one of the addon's own definitions (not a KubeVela
+// built-in) from the shared renderer's catalog, loaded once as vela-core's
+// informer holds them, or nil.
+func addonDefinition(t testing.TB, kind, name string) *render.Definition {
+	t.Helper()
+	def := addonRenderer(t).Catalog().Get(kind, name)
+	if def == nil || filepath.Dir(def.File) != filepath.Join(repoRoot, "definitions") {
+		return nil
 	}
-	d, err := render.LoadDefinitionFile(path)
-	if err != nil {
-		return nil, err
-	}
-	loadedDefinitions.Store(path, d)
-	return d, nil
+	return def
 }
 
 var stepPD struct {
@@ -178,9 +172,9 @@ func (w *stepWorld) run(stepName string) stepResult {
 	if step == nil {
 		w.t.Fatalf("no workflow step %q", stepName)
 	}
-	def, err := loadDefinitionOnce(filepath.Join(repoRoot, "definitions", step.Type+".cue"))
-	if err != nil {
-		w.t.Fatal(err)
+	def := addonDefinition(w.t, render.KindWorkflowStep, step.Type)
+	if def == nil {
+		w.t.Fatalf("no workflow step definition %q in definitions/", step.Type)
 	}
 	ctx := context.Background()
 	pCtx := velaprocess.NewContext(velaprocess.ContextData{
@@ -404,8 +398,8 @@ func (w *stepWorld) applyComponent(ctx monitorContext.Context, _ wfContext.Conte
 // application controller does (components of other types count as healthy).
 func (w *stepWorld) componentHealthy(comp common.ApplicationComponent, templateContext map[string]interface{}, props map[string]interface{}) bool {
 	w.t.Helper()
-	def, err := loadDefinitionOnce(filepath.Join(repoRoot, "definitions", comp.Type+".cue"))
-	if err != nil {
+	def := addonDefinition(w.t, render.KindComponent, comp.Type)
+	if def == nil {
 		return true
 	}
 	policy, _, _ := unstructured.NestedString(def.Object.Object, "spec", "status", "healthPolicy")
