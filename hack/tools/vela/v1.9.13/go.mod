@@ -2,7 +2,7 @@
 // the Go module proxy (see ../build.sh). The replace block is copied from
 // kubevela v1.9.13's go.mod. golang.org/x/tools is raised to v0.34.0 because
 // older versions do not compile with Go 1.26 (the CLI imports x/tools/go/packages).
-module github.com/ml-platform/ml-platform/hack/tools/vela
+module github.com/ml-platform/ml-platform/hack/tools/vela/v1.9.13
 
 go 1.23.0
 
