@@ -677,7 +677,20 @@ func servingHealth(t *testing.T, params map[string]interface{}, deployments map[
 	}
 	outputs := map[string]interface{}{}
 	for name, d := range deployments {
-		outputs["deployment-"+name] = d
+		// As tfserving renders them: keyed deployment_<predictor> ('-' as '_'),
+		// labelled with their predictor.
+		meta, _ := d["metadata"].(map[string]interface{})
+		if meta == nil {
+			meta = map[string]interface{}{}
+			d["metadata"] = meta
+		}
+		labels, _ := meta["labels"].(map[string]interface{})
+		if labels == nil {
+			labels = map[string]interface{}{}
+			meta["labels"] = labels
+		}
+		labels["ml-platform.oam.dev/predictor"] = name
+		outputs["deployment_"+strings.ReplaceAll(name, "-", "_")] = d
 	}
 	ctx := map[string]interface{}{
 		"output":  map[string]interface{}{"apiVersion": "v1", "kind": "Service", "metadata": map[string]interface{}{"name": "srv"}},
