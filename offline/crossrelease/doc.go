@@ -1,0 +1,41 @@
+// Package crossrelease checks that the addon renders to the same Kubernetes
+// objects on every KubeVela release it supports (v1.9.13, v1.10.9, v1.11.0),
+// using each release's own vela CLI and nothing else: no cluster, no network.
+//
+// The tests run `vela-<release> dry-run --offline -d DEFS -f APP` for every
+// example (examples/**/*.yaml) and every test Application under
+// offline/testdata/apps, parse the multi-document output, key the objects by
+// kind/namespace/name (each release prints them in its own order) and diff
+// them field by field against the newest release present. A difference fails
+// the test with the app, the object and the field path, unless it is one of
+// the differences listed by name in allowedDifferences (crossrelease_test.go),
+// each with the reason it is a release's own and not the addon's.
+// TestAddonPackagesOnEveryRelease runs `vela addon package` of the staged
+// addon with every release's CLI.
+//
+// The CLIs are the ones `make tools` builds (hack/tools/vela/<release>):
+// $ML_PLATFORM_CACHE/bin/vela-<release>, ~/.cache/ml-platform/bin by default.
+// A release whose CLI is missing is skipped with one line; the render
+// comparison needs two releases and is skipped with fewer, unless
+// ML_PLATFORM_REQUIRE_RELEASES=1 is set, which makes a missing release fail.
+//
+// What each run sees:
+//   - The addon is staged once per test binary (pkg/stage) into a temporary
+//     folder, and every release renders that one snapshot: definitions edited
+//     while the tests run cannot make the releases disagree.
+//   - DEFS is the staged definitions/ plus, for offline/testdata/apps, the
+//     test doubles of offline/testdata/definitions, plus the KubeVela built-in
+//     definitions an Application uses (webservice, sidecar, cron-task, ...),
+//     taken from that release's own module in the Go module cache
+//     (vela-templates/definitions/internal): `dry-run --offline` knows only
+//     the definitions it is given, and on a cluster each release installs its
+//     own built-ins. A release whose module is not in the cache skips the
+//     Applications that need built-ins.
+//   - HOME is an empty temporary folder and KUBECONFIG is unset, so no
+//     kubeconfig or vela environment of the machine takes part; with no
+//     namespace in the Application the CLIs render into "default".
+//
+// Only components and traits are rendered: dry-run does not run workflow
+// steps, so the workflow-step definitions are checked for each release by
+// the e2e suite, not here.
+package crossrelease
