@@ -11,9 +11,6 @@ import (
 	"strings"
 )
 
-// Version is the vela CLI release the project builds and tests with.
-const Version = "v1.9.13"
-
 // CLI runs one vela binary against one cluster.
 type CLI struct {
 	// Bin is the vela binary.
@@ -25,25 +22,33 @@ type CLI struct {
 	Home string
 }
 
-// FindBinary returns the vela CLI: $VELA, else the one hack/tools/build.sh
-// built into the cache, else `vela` on PATH.
+// FindBinary returns the vela CLI of the release $VELA picks (see Release):
+// $VELA_BIN when set, else the vela-<release> that hack/tools/build.sh built
+// into the cache; only when $VELA is unset, else `vela` on PATH (whatever
+// release that is).
 func FindBinary() (string, error) {
-	if b := os.Getenv("VELA"); b != "" {
+	if b := os.Getenv(EnvBinary); b != "" {
 		return b, nil
+	}
+	release, err := Release()
+	if err != nil {
+		return "", err
 	}
 	cache := os.Getenv("ML_PLATFORM_CACHE")
 	if cache == "" {
 		home, _ := os.UserHomeDir()
 		cache = filepath.Join(home, ".cache", "ml-platform")
 	}
-	built := filepath.Join(cache, "bin", "vela-"+Version)
+	built := filepath.Join(cache, "bin", "vela-"+release)
 	if _, err := os.Stat(built); err == nil {
 		return built, nil
 	}
-	if p, err := exec.LookPath("vela"); err == nil {
-		return p, nil
+	if os.Getenv(EnvRelease) == "" {
+		if p, err := exec.LookPath("vela"); err == nil {
+			return p, nil
+		}
 	}
-	return "", fmt.Errorf("no vela CLI: set $VELA, run hack/tools/build.sh vela, or put vela %s on PATH", Version)
+	return "", fmt.Errorf("no vela CLI %s in %s: run `VELA=%s hack/tools/build.sh vela` or set $%s", release, filepath.Dir(built), release, EnvBinary)
 }
 
 // Run runs `vela args...` and returns its combined output. A non-zero exit
