@@ -1,7 +1,11 @@
 # ml-platform: make targets (see README.md).
 SHELL := /bin/bash
 export GOFLAGS := -buildvcs=false
-export GONOSUMDB := github.com/oam-dev/kubevela,github.com/kubevela/workflow
+export GONOSUMDB := github.com/oam-dev/kubevela,github.com/kubevela/workflow,github.com/kubevela/pkg
+
+# The KubeVela release of the embedded control plane, the vela CLI and the
+# package target: v1.9.13, v1.10.9 or v1.11.0 (make demo VELA=v1.10.9).
+export VELA ?= v1.11.0
 
 # Where built control-plane binaries and cluster state live.
 export ML_PLATFORM_CACHE ?= $(HOME)/.cache/ml-platform
@@ -29,7 +33,7 @@ vet:
 render: ## Render an Application offline: make render APP=examples/pipeline/app.yaml
 	go run ./hack/render -f $(APP)
 
-up: ## Start the embedded control plane (builds missing binaries first).
+up: ## Start the embedded control plane (builds missing binaries first; VELA=<release> picks KubeVela).
 	go run ./hack/cluster up
 
 down: ## Stop the embedded control plane (WIPE=1 also removes its state).
@@ -58,4 +62,5 @@ stage: ## Stage the addon files into _output/ml-platform (the folder name is the
 	go run ./hack/stage _output/ml-platform
 
 package: stage ## vela addon package of the staged addon.
-	cd _output && $(ML_PLATFORM_CACHE)/bin/vela-v1.9.13 addon package ml-platform
+	VELA=$(VELA) bash hack/tools/build.sh vela
+	cd _output && $(ML_PLATFORM_CACHE)/bin/vela-$(VELA) addon package ml-platform

@@ -5,10 +5,15 @@
 #   hack/tools/kube               kube-apiserver, kube-controller-manager, kube-scheduler
 #   hack/tools/etcd               etcd
 #   hack/tools/kwok               kwok
-#   hack/tools/vela               vela-core, vela (CLI)
+#   hack/tools/vela/<release>     vela-core, vela (CLI) of one KubeVela release
 #   hack/tools/training-operator  training-operator (our own main.go)
 #
-# Usage: hack/tools/build.sh [--force] [name...]     (no names: all of them)
+# Usage: [VELA=<release>] hack/tools/build.sh [--force] [name...]     (no names: all of them)
+#
+# VELA picks the KubeVela release of vela-core and vela (default v1.11.0): one
+# of the folders under hack/tools/vela, which are the supported releases
+# (hack/controlplane's TestKubeVelaReleasesMatchToolModules keeps them equal
+# to the Go list, pkg/vela.Releases). Any other value fails at once.
 #
 # Each binary lands in ${ML_PLATFORM_CACHE:-$HOME/.cache/ml-platform}/bin/<name>-<version>,
 # where <version> is the version of the upstream module pinned in that tool
@@ -21,7 +26,15 @@ set -euo pipefail
 TOOLS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BIN_DIR=${ML_PLATFORM_CACHE:-$HOME/.cache/ml-platform}/bin
 export GOFLAGS=-buildvcs=false
-export GONOSUMDB=github.com/oam-dev/kubevela,github.com/kubevela/workflow
+export GONOSUMDB=github.com/oam-dev/kubevela,github.com/kubevela/workflow,github.com/kubevela/pkg
+
+DEFAULT_VELA=v1.11.0
+VELA=${VELA:-$DEFAULT_VELA}
+SUPPORTED_VELA=$(cd "$TOOLS_DIR/vela" && ls -d v*/ | tr -d / | sort -V | tr '\n' ' ')
+if [[ ! -f $TOOLS_DIR/vela/$VELA/go.mod || $VELA == */* ]]; then
+  echo "unsupported KubeVela release VELA=$VELA (supported: ${SUPPORTED_VELA% }; default $DEFAULT_VELA)" >&2
+  exit 1
+fi
 
 ALL=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok vela-core vela training-operator)
 
@@ -32,8 +45,8 @@ spec() {
       echo "kube k8s.io/kubernetes k8s.io/kubernetes/cmd/$1" ;;
     etcd)              echo "etcd go.etcd.io/etcd/server/v3 go.etcd.io/etcd/server/v3" ;;
     kwok)              echo "kwok sigs.k8s.io/kwok sigs.k8s.io/kwok/cmd/kwok" ;;
-    vela-core)         echo "vela github.com/oam-dev/kubevela github.com/oam-dev/kubevela/cmd/core" ;;
-    vela)              echo "vela github.com/oam-dev/kubevela github.com/oam-dev/kubevela/references/cmd/cli" ;;
+    vela-core)         echo "vela/$VELA github.com/oam-dev/kubevela github.com/oam-dev/kubevela/cmd/core" ;;
+    vela)              echo "vela/$VELA github.com/oam-dev/kubevela github.com/oam-dev/kubevela/references/cmd/cli" ;;
     training-operator) echo "training-operator github.com/kubeflow/training-operator ." ;;
     *) echo "unknown binary $1 (known: ${ALL[*]})" >&2; return 1 ;;
   esac
@@ -69,6 +82,7 @@ for arg in "$@"; do
   esac
 done
 [[ ${#names[@]} -gt 0 ]] || names=("${ALL[@]}")
+echo "KubeVela release $VELA (VELA=...; supported: ${SUPPORTED_VELA% })"
 
 mkdir -p "$BIN_DIR"
 total_start=$SECONDS
