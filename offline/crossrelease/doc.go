@@ -10,14 +10,18 @@
 // the test with the app, the object and the field path, unless it is one of
 // the differences listed by name in allowedDifferences (crossrelease_test.go),
 // each with the reason it is a release's own and not the addon's.
-// TestAddonPackagesOnEveryRelease runs `vela addon package` of the staged
-// addon with every release's CLI.
+// TestDefinitionsVetOnEveryRelease runs `vela def vet` of every definition
+// (workflow steps included, which dry-run does not render) and
+// TestAddonPackagesOnEveryRelease `vela addon package` of the staged addon
+// with every release's CLI. The addon's own template.cue, parameter.cue and
+// resources/ are evaluated only by `vela addon enable`, which needs an API
+// server on every release (even with --dry-run), so the e2e suite covers them.
 //
 // The CLIs are the ones `make tools` builds (hack/tools/vela/<release>):
 // $ML_PLATFORM_CACHE/bin/vela-<release>, ~/.cache/ml-platform/bin by default.
 // A release whose CLI is missing is skipped with one line; the render
-// comparison needs two releases and is skipped with fewer, unless
-// ML_PLATFORM_REQUIRE_RELEASES=1 is set, which makes a missing release fail.
+// comparison needs two releases and is skipped with fewer. With
+// ML_PLATFORM_REQUIRE_RELEASES=1 fewer than two make every test fail instead.
 //
 // What each run sees:
 //   - The addon is staged once per test binary (pkg/stage) into a temporary
@@ -31,9 +35,13 @@
 //     the definitions it is given, and on a cluster each release installs its
 //     own built-ins. A release whose module is not in the cache skips the
 //     Applications that need built-ins.
-//   - HOME is an empty temporary folder and KUBECONFIG is unset, so no
-//     kubeconfig or vela environment of the machine takes part; with no
-//     namespace in the Application the CLIs render into "default".
+//   - HOME is an empty temporary folder and KUBECONFIG names a cluster at
+//     https://127.0.0.1:1, where nothing listens, so no kubeconfig or vela
+//     environment of the machine takes part. A kubeconfig is needed: without
+//     one v1.11.0's `dry-run --offline` and `def vet` exit 1 without a
+//     message; with this one they work and log on stderr that they cannot
+//     load cuex packages (connection refused). With no namespace in the
+//     Application the CLIs render into "default".
 //
 // Only components and traits are rendered: dry-run does not run workflow
 // steps, so the workflow-step definitions are checked for each release by
