@@ -73,7 +73,9 @@ func setUpCluster(ctx context.Context) *testCluster {
 	c.vela = &vela.CLI{Bin: bin, Kubeconfig: c.kubeconfig, Home: GinkgoT().TempDir()}
 	By("installing the test-only CRDs: " + extraNames())
 	Expect(controlplane.InstallExtras(ctx, c.config)).To(Succeed())
-	GinkgoWriter.Printf("e2e: running on the %s cluster (KUBECONFIG=%s)\n", c.kind, c.kubeconfig)
+	release, err := vela.Release()
+	Expect(err).NotTo(HaveOccurred())
+	GinkgoWriter.Printf("e2e: running on the %s cluster with KubeVela %s (vela CLI %s; KUBECONFIG=%s)\n", c.kind, release, bin, c.kubeconfig)
 	return c
 }
 
@@ -108,7 +110,7 @@ func startEmbedded(ctx context.Context) *testCluster {
 	}
 	_ = env.Stop() // a run that was killed may have left processes behind
 	Expect(env.Wipe()).To(Succeed())
-	By("starting the embedded control plane")
+	By("starting the embedded control plane: KubeVela " + env.KubeVela + ", Kubernetes " + controlplane.KubernetesVersion)
 	began := time.Now()
 	cfg, err := env.Start(ctx)
 	Expect(err).NotTo(HaveOccurred())

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,9 +15,17 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	helmcli "helm.sh/helm/v3/pkg/cli"
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
+
+	"github.com/ml-platform/ml-platform/pkg/vela"
 )
 
 const kindClusterName = "ml-platform-e2e"
+
+// kindNodeImage is the Kubernetes of the kind cluster: the minor release the
+// embedded control plane runs (hack/controlplane.KubernetesVersion). Tagged
+// without a digest: the kind release that ships a v1.35 image is not one the
+// module cache holds.
+const kindNodeImage = "kindest/node:v1.35.0"
 
 // createKindCluster creates a kind cluster and installs vela-core into it
 // from the kubevela module's own Helm chart. Without a running Docker engine
@@ -28,7 +37,8 @@ func createKindCluster(ctx context.Context) *testCluster {
 	}
 	provider := kindcluster.NewProvider(kindcluster.ProviderWithDocker())
 	By("creating the kind cluster " + kindClusterName)
-	Expect(provider.Create(kindClusterName, kindcluster.CreateWithWaitForReady(5*time.Minute))).To(Succeed())
+	Expect(provider.Create(kindClusterName, kindcluster.CreateWithNodeImage(kindNodeImage),
+		kindcluster.CreateWithWaitForReady(5*time.Minute))).To(Succeed())
 	kubeconfig := filepath.Join(GinkgoT().TempDir(), "kind.kubeconfig")
 	DeferCleanup(func() {
 		if !*skipCleanup {
@@ -39,18 +49,24 @@ func createKindCluster(ctx context.Context) *testCluster {
 	Expect(err).NotTo(HaveOccurred())
 	Expect(os.WriteFile(kubeconfig, []byte(cfg), 0o600)).To(Succeed())
 
-	By("installing vela-core " + "v1.9.13" + " from the kubevela module's chart")
-	installVelaCore(kubeconfig)
+	release, err := vela.Release()
+	Expect(err).NotTo(HaveOccurred())
+	By("installing vela-core " + release + " from the kubevela module's chart (VELA picks the release)")
+	installVelaCore(kubeconfig, release)
 	return &testCluster{
 		kind:       "kind",
 		kubeconfig: kubeconfig,
 	}
 }
 
-func installVelaCore(kubeconfig string) {
-	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
-	Expect(err).NotTo(HaveOccurred())
-	chartDir := filepath.Join(strings.TrimSpace(string(out)), "github.com", "oam-dev", "kubevela@v1.9.13", "charts", "vela-core")
+// installVelaCore installs the chart of release with its default values,
+// except the image tag: the chart defaults to `latest`.
+func installVelaCore(kubeconfig, release string) {
+	out, err := exec.Command("go", "mod", "download", "-json", "github.com/oam-dev/kubevela@"+release).Output()
+	Expect(err).NotTo(HaveOccurred(), string(out))
+	var module struct{ Dir string }
+	Expect(json.Unmarshal(out, &module)).To(Succeed())
+	chartDir := filepath.Join(module.Dir, "charts", "vela-core")
 	chart, err := loader.Load(chartDir)
 	Expect(err).NotTo(HaveOccurred())
 	settings := helmcli.New()
@@ -60,7 +76,7 @@ func installVelaCore(kubeconfig string) {
 	install := action.NewInstall(conf)
 	install.ReleaseName, install.Namespace = "kubevela", "vela-system"
 	install.CreateNamespace, install.Wait, install.Timeout = true, true, 5*time.Minute
-	_, err = install.Run(chart, map[string]interface{}{})
+	_, err = install.Run(chart, map[string]interface{}{"image": map[string]interface{}{"tag": release}})
 	Expect(err).NotTo(HaveOccurred())
 }
 

@@ -6,8 +6,10 @@
 //	go run ./hack/cluster status               show every component's PID and health
 //	go run ./hack/cluster kubeconfig           print the admin kubeconfig path
 //
-// The environment variables of hack/controlplane (ML_PLATFORM_STATE,
-// ML_PLATFORM_CACHE, ML_PLATFORM_BASE_PORT, ML_PLATFORM_START_TIMEOUT) apply.
+// The environment variables of hack/controlplane (VELA, ML_PLATFORM_STATE,
+// ML_PLATFORM_CACHE, ML_PLATFORM_BASE_PORT, ML_PLATFORM_START_TIMEOUT) apply:
+// VELA=v1.10.9 go run ./hack/cluster up runs KubeVela v1.10.9 (default
+// v1.11.0). `down` stops whatever release `up` started.
 package main
 
 import (
@@ -71,6 +73,12 @@ func run(ctx context.Context, args []string) error {
 
 func up(ctx context.Context, env *controlplane.Environment) error {
 	began := time.Now()
+	release, err := env.KubeVelaRelease()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("KubeVela %s (VELA=<release> picks one of %s), Kubernetes %s\n",
+		release, strings.Join(controlplane.KubeVelaReleases, ", "), controlplane.KubernetesVersion)
 	if missing := env.MissingBinaries(); len(missing) > 0 {
 		fmt.Printf("building missing binaries %v (a cold build takes ~25 min on 2 cores)\n", missing)
 		if err := buildBinaries(ctx); err != nil {
@@ -143,22 +151,25 @@ func mebibytes(n int64) string {
 
 func status(ctx context.Context, env *controlplane.Environment) error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "COMPONENT\tPID\tHEALTHY\tRSS\tDETAIL")
+	fmt.Fprintln(w, "COMPONENT\tPID\tHEALTHY\tRSS\tBINARY\tDETAIL")
 	var unhealthy []string
 	var total int64
 	for _, s := range env.Status(ctx) {
-		pid, detail := "-", ""
+		pid, detail, binary := "-", "", "-"
 		if s.PID != 0 {
 			pid = fmt.Sprint(s.PID)
+		}
+		if s.Binary != "" {
+			binary = filepath.Base(s.Binary)
 		}
 		if s.Err != nil {
 			detail = strings.SplitN(s.Err.Error(), "\n", 2)[0]
 			unhealthy = append(unhealthy, s.Name)
 		}
 		total += s.RSS
-		fmt.Fprintf(w, "%s\t%s\t%t\t%s\t%s\n", s.Name, pid, s.Healthy, mebibytes(s.RSS), detail)
+		fmt.Fprintf(w, "%s\t%s\t%t\t%s\t%s\t%s\n", s.Name, pid, s.Healthy, mebibytes(s.RSS), binary, detail)
 	}
-	fmt.Fprintf(w, "total\t\t\t%s\t\n", mebibytes(total))
+	fmt.Fprintf(w, "total\t\t\t%s\t\t\n", mebibytes(total))
 	_ = w.Flush()
 	fmt.Println("KUBECONFIG=" + env.Kubeconfig())
 	if len(unhealthy) > 0 {

@@ -42,8 +42,9 @@ const (
 
 // component describes how to run and probe one process.
 type component struct {
-	name    string
-	version string
+	name string
+	// version returns the version in the binary's name, <name>-<version>.
+	version func(e *Environment) string
 	// args returns the command line flags.
 	args func(e *Environment) []string
 	// env returns extra environment variables.
@@ -67,7 +68,7 @@ func componentByName(name string) (component, error) {
 
 var components = []component{
 	{
-		name: Etcd, version: EtcdVersion,
+		name: Etcd, version: fixed(EtcdVersion),
 		args: func(e *Environment) []string {
 			client, peer := e.url("http", etcdClientPortOffset), e.url("http", etcdPeerPortOffset)
 			return []string{
@@ -90,7 +91,7 @@ var components = []component{
 		maxStopGrace: 2 * time.Second,
 	},
 	{
-		name: KubeAPIServer, version: KubernetesVersion,
+		name: KubeAPIServer, version: fixed(KubernetesVersion),
 		args: func(e *Environment) []string {
 			return []string{
 				"--etcd-servers=" + e.url("http", etcdClientPortOffset),
@@ -120,7 +121,7 @@ var components = []component{
 		maxStopGrace: 2 * time.Second,
 	},
 	{
-		name: KubeControllerManager, version: KubernetesVersion,
+		name: KubeControllerManager, version: fixed(KubernetesVersion),
 		args: func(e *Environment) []string {
 			return []string{
 				"--kubeconfig=" + e.Kubeconfig(),
@@ -131,7 +132,7 @@ var components = []component{
 				"--service-account-private-key-file=" + e.path(serviceAccountKeyFile),
 				"--root-ca-file=" + e.path(caCertFile),
 				"--use-service-account-credentials=false",
-				"--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller",
+				"--controllers=*,-node-ipam-controller,-cloud-node-lifecycle-controller,-service-lb-controller,-node-route-controller",
 				"--cluster-signing-cert-file=" + e.path(caCertFile),
 				"--cluster-signing-key-file=" + e.path(caKeyFile),
 				// The default 20 QPS per controller makes bulk tests crawl.
@@ -143,7 +144,7 @@ var components = []component{
 		portOffsets: []int{controllerManagerPortOff},
 	},
 	{
-		name: KubeScheduler, version: KubernetesVersion,
+		name: KubeScheduler, version: fixed(KubernetesVersion),
 		args: func(e *Environment) []string {
 			return []string{
 				"--kubeconfig=" + e.Kubeconfig(),
@@ -159,7 +160,7 @@ var components = []component{
 		portOffsets: []int{schedulerPortOffset},
 	},
 	{
-		name: Kwok, version: KwokVersion,
+		name: Kwok, version: fixed(KwokVersion),
 		args: func(e *Environment) []string {
 			return []string{
 				"--kubeconfig=" + e.Kubeconfig(),
@@ -175,7 +176,7 @@ var components = []component{
 		portOffsets: []int{kwokPortOffset},
 	},
 	{
-		name: TrainingOperator, version: TrainingOperatorVersion,
+		name: TrainingOperator, version: fixed(TrainingOperatorVersion),
 		args: func(e *Environment) []string {
 			return []string{
 				"--metrics-bind-address=127.0.0.1:" + e.port(operatorMetricsPortOffset),
@@ -188,27 +189,35 @@ var components = []component{
 		portOffsets: []int{operatorMetricsPortOffset, operatorHealthPortOffset},
 	},
 	{
-		name: VelaCore, version: KubeVelaVersion,
+		name: VelaCore, version: func(e *Environment) string { return e.KubeVela },
 		args: func(e *Environment) []string {
-			return []string{
+			// Local-only settings first, then the release's chart defaults
+			// (velacore.go; TestVelaCoreRunsWithItsChartDefaults).
+			return append([]string{
 				"--metrics-addr=127.0.0.1:" + e.port(velaMetricsPortOffset),
 				"--health-addr=127.0.0.1:" + e.port(velaHealthPortOffset),
 				"--use-webhook=false",
 				"--enable-leader-election=false",
 				"--enable-cluster-gateway=false",
-			}
+			}, velaCoreChartArgs[e.KubeVela]...)
 		},
-		env:         func(e *Environment) []string { return []string{"KUBECONFIG=" + e.Kubeconfig()} },
+		env: func(e *Environment) []string {
+			return append([]string{"KUBECONFIG=" + e.Kubeconfig()}, velaCoreChartEnv[e.KubeVela]...)
+		},
 		healthURL:   func(e *Environment) string { return e.url("http", velaHealthPortOffset) + "/readyz" },
 		portOffsets: []int{velaMetricsPortOffset, velaHealthPortOffset},
 	},
+}
+
+func fixed(version string) func(*Environment) string {
+	return func(*Environment) string { return version }
 }
 
 // command returns the binary path and the full argument list of c,
 // including the caller's ExtraArgs.
 func (e *Environment) command(c component) (string, []string) {
 	args := append(c.args(e), e.ExtraArgs[c.name]...)
-	return filepath.Join(e.BinDir, c.name+"-"+c.version), args
+	return filepath.Join(e.BinDir, c.name+"-"+c.version(e)), args
 }
 
 func (e *Environment) port(offset int) string { return strconv.Itoa(e.BasePort + offset) }

@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,7 +15,9 @@ func TestVersionsMatchToolModules(t *testing.T) {
 		"kube":              "k8s.io/kubernetes " + KubernetesVersion,
 		"etcd":              "go.etcd.io/etcd/server/v3 " + EtcdVersion,
 		"kwok":              "sigs.k8s.io/kwok " + KwokVersion,
-		"vela":              "github.com/oam-dev/kubevela " + KubeVelaVersion,
+		"vela/v1.9.13":      "github.com/oam-dev/kubevela v1.9.13",
+		"vela/v1.10.9":      "github.com/oam-dev/kubevela v1.10.9",
+		"vela/v1.11.0":      "github.com/oam-dev/kubevela v1.11.0",
 		"training-operator": "github.com/kubeflow/training-operator " + TrainingOperatorVersion,
 	} {
 		data, err := os.ReadFile(filepath.Join("..", "tools", dir, "go.mod"))
@@ -55,6 +58,7 @@ func TestComponentsListenOnLoopbackOnly(t *testing.T) {
 }
 
 func TestComponentCommands(t *testing.T) {
+	t.Setenv(EnvKubeVela, "")
 	e := &Environment{StateDir: "/state", BinDir: "/cache/bin", BasePort: 16000,
 		ExtraArgs: map[string][]string{VelaCore: {"--kube-api-qps=500"}}}
 	e.setDefaults()
@@ -75,7 +79,7 @@ func TestComponentCommands(t *testing.T) {
 		{KubeScheduler, "/cache/bin/kube-scheduler-" + KubernetesVersion, []string{"--kubeconfig=/state/kubeconfig", "--leader-elect=false"}},
 		{Kwok, "/cache/bin/kwok-" + KwokVersion, []string{"--config=/state/kwok-stages.yaml", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake"}},
 		{TrainingOperator, "/cache/bin/training-operator-" + TrainingOperatorVersion, []string{"--health-probe-bind-address=127.0.0.1:16083"}},
-		{VelaCore, "/cache/bin/vela-core-" + KubeVelaVersion, []string{
+		{VelaCore, "/cache/bin/vela-core-" + DefaultKubeVelaRelease, []string{
 			"--use-webhook=false", "--enable-leader-election=false", "--enable-cluster-gateway=false",
 			"--health-addr=127.0.0.1:16081", "--kube-api-qps=500",
 		}},
@@ -114,6 +118,39 @@ func TestComponentsListsEveryComponentOnce(t *testing.T) {
 	}
 	if _, err := componentByName("kubelet"); err == nil {
 		t.Error("componentByName(kubelet) did not fail")
+	}
+}
+
+func TestTheKubeVelaReleasePicksTheBinaries(t *testing.T) {
+	for _, release := range KubeVelaReleases {
+		t.Setenv(EnvKubeVela, release)
+		e := &Environment{BinDir: "/cache/bin"}
+		if got, err := e.KubeVelaRelease(); err != nil || got != release {
+			t.Errorf("VELA=%s: KubeVelaRelease() = %s, %v", release, got, err)
+		}
+		if binary, _ := e.command(mustComponent(VelaCore)); binary != "/cache/bin/vela-core-"+release {
+			t.Errorf("VELA=%s: vela-core binary %s", release, binary)
+		}
+		if e.VelaCLI() != "/cache/bin/vela-"+release {
+			t.Errorf("VELA=%s: VelaCLI() = %s", release, e.VelaCLI())
+		}
+	}
+	t.Setenv(EnvKubeVela, "")
+	if got, _ := (&Environment{}).KubeVelaRelease(); got != DefaultKubeVelaRelease {
+		t.Errorf("KubeVelaRelease() without $VELA = %s, want %s", got, DefaultKubeVelaRelease)
+	}
+	if got, _ := (&Environment{KubeVela: "v1.10.9"}).KubeVelaRelease(); got != "v1.10.9" {
+		t.Errorf("the KubeVela field lost to the default: %s", got)
+	}
+	for _, e := range []*Environment{{KubeVela: "v1.8.0"}, {}} {
+		t.Setenv(EnvKubeVela, "v1.8.0")
+		_, err := e.KubeVelaRelease()
+		if err == nil || !strings.Contains(err.Error(), "v1.9.13, v1.10.9, v1.11.0") {
+			t.Errorf("KubeVelaRelease() of v1.8.0 = %v, want an error listing the supported releases", err)
+		}
+		if _, err := e.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "unsupported KubeVela release") {
+			t.Errorf("Start() of v1.8.0 = %v, want the unsupported release error", err)
+		}
 	}
 }
 

@@ -153,7 +153,7 @@ func moduleDir(module, version string) (string, error) {
 	cmd := exec.Command("go", "mod", "download", "-json", module+"@"+version)
 	cmd.Dir = os.TempDir()
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-buildvcs=false",
-		"GONOSUMDB=github.com/oam-dev/kubevela,github.com/kubevela/workflow")
+		"GONOSUMDB=github.com/oam-dev/kubevela,github.com/kubevela/workflow,github.com/kubevela/pkg")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -2,10 +2,12 @@
 // without Docker or a kubelet, for the ml-platform addon's tests.
 //
 // The stack is etcd, kube-apiserver, kube-controller-manager and kube-scheduler
-// (Kubernetes v1.30.14), kwok v0.7.0 faking one large node with GPUs,
-// vela-core v1.9.13 and a webhook-free Kubeflow training operator v1.8.1. All
-// of them listen on 127.0.0.1 only. The binaries are built from the Go module
-// proxy by hack/tools/build.sh.
+// (Kubernetes v1.35.4), kwok v0.7.0 faking one large node with GPUs,
+// vela-core of one supported KubeVela release (v1.9.13, v1.10.9 or v1.11.0;
+// default v1.11.0, run with the flags and environment of that release's Helm
+// chart) and a webhook-free Kubeflow training operator v1.8.1. All of them
+// listen on 127.0.0.1 only. The binaries are built from the Go module proxy
+// by hack/tools/build.sh.
 //
 // Use it like controller-runtime's envtest:
 //
@@ -16,7 +18,11 @@
 //
 // Every process writes a PID file and a log under StateDir, so a later
 // invocation (hack/cluster down) can stop exactly the processes a Start
-// launched, and a second Start reuses the processes that still run.
+// launched, and a second Start reuses the processes that still run. The PID
+// file names the binary the process runs, so a control plane started with one
+// KubeVela release is stopped by a `down` that would pick another, and a
+// Start replaces a component that runs another version than it would start
+// (vela-core of another release, or binaries from before a version bump).
 //
 // There is no kubelet: kwok fakes pod status (see kwok-stages.yaml). Pods of
 // Deployments run forever; pods owned by a Job, TFJob or PyTorchJob, and pods
@@ -31,6 +37,7 @@
 //
 // Environment variables (each overrides the default of one Environment field):
 //
+//	VELA                       KubeVela      default v1.11.0 (one of KubeVelaReleases)
 //	ML_PLATFORM_CACHE          the cache folder, default $HOME/.cache/ml-platform
 //	                           (BinDir is its bin/, StateDir defaults to its state/)
 //	ML_PLATFORM_STATE          StateDir      default $ML_PLATFORM_CACHE/state

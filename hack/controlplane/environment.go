@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/ml-platform/ml-platform/pkg/vela"
 )
 
 // Environment variables that override the defaults of Environment fields.
@@ -27,6 +29,13 @@ type Environment struct {
 	// Default: $ML_PLATFORM_STATE, else $ML_PLATFORM_CACHE/state, else
 	// $HOME/.cache/ml-platform/state.
 	StateDir string
+
+	// KubeVela is the KubeVela release to run, one of KubeVelaReleases: it
+	// picks the vela-core and vela CLI binaries, the chart the CRDs, built-in
+	// definitions and vela-core's flags come from, and the image tag of the
+	// vela-core placeholder Deployment. Default: $VELA, else
+	// DefaultKubeVelaRelease. Start fails on an unsupported release.
+	KubeVela string
 
 	// BinDir holds the binaries built by hack/tools/build.sh, named
 	// <component>-<version>. Default: $ML_PLATFORM_CACHE/bin, else
@@ -73,6 +82,12 @@ func (e *Environment) setDefaults() {
 	if e.BinDir == "" {
 		e.BinDir = filepath.Join(cache, "bin")
 	}
+	if e.KubeVela == "" {
+		e.KubeVela = DefaultKubeVelaRelease
+		if release := os.Getenv(EnvKubeVela); release != "" {
+			e.KubeVela = release
+		}
+	}
 	if e.BasePort == 0 {
 		e.BasePort = 16000
 		if port, err := strconv.Atoi(os.Getenv(EnvBasePort)); err == nil && port > 0 {
@@ -99,11 +114,24 @@ func (e *Environment) Kubeconfig() string {
 	return e.path(kubeconfigFile)
 }
 
-// VelaCLI returns the path of the vela CLI that hack/tools/build.sh builds
-// next to the control plane binaries.
+// KubeVelaRelease returns the release the environment runs (see the
+// KubeVela field), or an error naming the supported releases.
+func (e *Environment) KubeVelaRelease() (string, error) {
+	e.setDefaults()
+	if err := vela.CheckRelease(e.KubeVela); err != nil {
+		if e.KubeVela == os.Getenv(EnvKubeVela) {
+			return "", fmt.Errorf("$%s: %w", EnvKubeVela, err)
+		}
+		return "", err
+	}
+	return e.KubeVela, nil
+}
+
+// VelaCLI returns the path of the vela CLI of the chosen KubeVela release,
+// which hack/tools/build.sh builds next to the control plane binaries.
 func (e *Environment) VelaCLI() string {
 	e.setDefaults()
-	return filepath.Join(e.BinDir, "vela-"+KubeVelaVersion)
+	return filepath.Join(e.BinDir, "vela-"+e.KubeVela)
 }
 
 // MissingBinaries lists the binaries that BinDir lacks.
@@ -127,13 +155,25 @@ func isExecutable(path string) bool {
 }
 
 // Stop stops every component whose PID file names a live process of ours,
-// in reverse start order, and returns all failures together.
+// in reverse start order, and returns all failures together. It also stops
+// strays: processes of BinDir's binaries that listen on this environment's
+// ports but that no PID file records (a `down` before PID files named the
+// binary could lose track of a vela-core of another release that way).
 func (e *Environment) Stop() error {
 	e.setDefaults()
 	var errs []error
 	for i := len(Components) - 1; i >= 0; i-- {
-		if err := e.stop(Components[i]); err != nil {
+		name := Components[i]
+		if err := e.stop(name); err != nil {
 			errs = append(errs, err)
+		}
+		for _, pid := range e.strays(name) {
+			e.logf("stopping a stray %s (pid %d) that no PID file recorded", name, pid)
+			if err := e.adopt(name, pid); err != nil {
+				errs = append(errs, err)
+			} else if err := e.stop(name); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -145,6 +185,9 @@ func (e *Environment) Restart(ctx context.Context, name string) error {
 	e.setDefaults()
 	e.began = time.Now()
 	if _, err := componentByName(name); err != nil {
+		return err
+	}
+	if _, err := e.KubeVelaRelease(); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.StartTimeout)
@@ -187,10 +230,11 @@ func (e *Environment) Wipe() error {
 // ComponentStatus is what Status reports about one component.
 type ComponentStatus struct {
 	Name    string
-	PID     int   // 0 when no process of ours runs
-	Healthy bool  // the health endpoint answered 200 OK
-	Err     error // why it is not healthy
-	RSS     int64 // resident memory in bytes
+	PID     int    // 0 when no process of ours runs
+	Binary  string // the binary it runs (its name carries the version)
+	Healthy bool   // the health endpoint answered 200 OK
+	Err     error  // why it is not healthy
+	RSS     int64  // resident memory in bytes
 	LogFile string
 }
 
@@ -203,6 +247,7 @@ func (e *Environment) Status(ctx context.Context) []ComponentStatus {
 		s := ComponentStatus{Name: name, LogFile: p.logFile}
 		if p.running() {
 			s.PID = p.pid()
+			s.Binary = p.runningBinary()
 			s.RSS = residentBytes(s.PID)
 			s.Err = probe(ctx, mustComponent(name).healthURL(e))
 			s.Healthy = s.Err == nil

@@ -15,11 +15,16 @@ import (
 )
 
 // A process is one component binary, tracked through a PID file so that a
-// later invocation can find and stop it. The file records the PID and the
-// process start time; only a process with both, running our binary, counts
-// as ours, so a recycled PID (pid_max is often 32768) is never signalled.
+// later invocation can find and stop it. The file records the PID, the
+// process start time and the binary; only a process with both, running the
+// recorded binary, counts as ours, so a recycled PID (pid_max is often 32768)
+// is never signalled. The binary is recorded rather than derived from the
+// caller's configuration: a `down` run with another $VELA (or after a version
+// bump) must still find the vela-core an earlier `up` started.
 type process struct {
-	name    string
+	name string
+	// binary is the one the current configuration runs; a process started
+	// with another one (see runningBinary) still counts as ours.
 	binary  string
 	pidFile string
 	logFile string
@@ -68,7 +73,7 @@ func (p process) start(args, env []string) error {
 	}
 	go func() { _ = cmd.Wait() }() // reap it if it exits while we still run
 	pid := cmd.Process.Pid
-	if err := os.WriteFile(p.pidFile, []byte(fmt.Sprintf("%d %s\n", pid, startTime(pid))), 0o644); err != nil {
+	if err := os.WriteFile(p.pidFile, []byte(fmt.Sprintf("%d %s %s\n", pid, startTime(pid), p.binary)), 0o644); err != nil {
 		_ = cmd.Process.Kill()
 		return fmt.Errorf("failed to write the PID file of %s: %w", p.name, err)
 	}
@@ -77,50 +82,60 @@ func (p process) start(args, env []string) error {
 
 // pid returns the recorded PID, or 0 when there is none.
 func (p process) pid() int {
-	pid, _ := p.record()
+	pid, _, _ := p.record()
 	return pid
 }
 
-// record returns the PID and start time in the PID file.
-func (p process) record() (int, string) {
+// record returns the PID, start time and binary in the PID file. A file
+// written before binaries were recorded holds "<pid> <start time>" (or just
+// the PID): its binary is taken to be p.binary.
+func (p process) record() (pid int, started, binary string) {
 	data, err := os.ReadFile(p.pidFile)
 	if err != nil {
-		return 0, ""
+		return 0, "", ""
 	}
-	fields := strings.Fields(string(data))
-	if len(fields) == 0 {
-		return 0, ""
+	fields := strings.SplitN(strings.TrimSpace(string(data)), " ", 3)
+	pid, _ = strconv.Atoi(fields[0])
+	binary = p.binary
+	if len(fields) > 1 {
+		started = fields[1]
 	}
-	pid, _ := strconv.Atoi(fields[0])
-	if len(fields) == 1 {
-		return pid, ""
+	if len(fields) > 2 && fields[2] != "" {
+		binary = fields[2]
 	}
-	return pid, fields[1]
+	return pid, started, binary
 }
 
-// running reports whether the recorded PID is alive and still runs our binary.
-func (p process) running() bool {
-	pid, started := p.record()
+// runningBinary returns the binary the recorded process runs (which may
+// differ from p.binary), or "" when no process of ours runs.
+func (p process) runningBinary() string {
+	pid, started, binary := p.record()
 	if pid <= 0 || (started != "" && startTime(pid) != started) {
-		return false
+		return ""
 	}
 	// Right after exec the kernel may not have set up the new command line
 	// yet (it reads as empty): look again a few times before deciding.
 	for attempt := 0; ; attempt++ {
 		if !alive(pid) {
-			return false
+			return ""
 		}
 		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		if err != nil {
-			return false
+			return ""
 		}
 		if len(cmdline) > 0 || attempt == 10 {
-			argv0, _, _ := bytes.Cut(cmdline, []byte{0})
-			return string(argv0) == p.binary
+			if argv0, _, _ := bytes.Cut(cmdline, []byte{0}); string(argv0) == binary {
+				return binary
+			}
+			return ""
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// running reports whether the recorded PID is alive and still runs the
+// recorded binary.
+func (p process) running() bool { return p.runningBinary() != "" }
 
 // alive reports whether pid exists and is not a zombie.
 func alive(pid int) bool {
@@ -219,4 +234,63 @@ func (p process) logTail(n int) string {
 // exitedError describes a process that died, with the end of its log.
 func (p process) exitedError() error {
 	return fmt.Errorf("%s exited; last lines of %s:\n%s", p.name, p.logFile, p.logTail(20))
+}
+
+// strays returns the PIDs of processes that run a binary of component name
+// from BinDir with one of the component's listen ports of this environment
+// on their command line, other than the one its PID file records.
+func (e *Environment) strays(name string) []int {
+	c := mustComponent(name)
+	recorded, _, _ := e.process(name).record()
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, entry := range entries {
+		pid, err := strconv.Atoi(entry.Name())
+		if err != nil || pid == recorded || pid == os.Getpid() || !alive(pid) {
+			continue
+		}
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil || len(cmdline) == 0 {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+		if filepath.Dir(args[0]) != e.BinDir || !strings.HasPrefix(filepath.Base(args[0]), c.name+"-v") {
+			continue
+		}
+		if listensOnOneOf(args[1:], e, c.portOffsets) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func listensOnOneOf(args []string, e *Environment, offsets []int) bool {
+	for _, arg := range args {
+		for _, offset := range offsets {
+			port := e.port(offset)
+			if strings.Contains(arg, "127.0.0.1:"+port) || strings.HasSuffix(arg, "-port="+port) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// adopt records pid in the PID file of component name, so that stop can
+// stop it like a process Start launched.
+func (e *Environment) adopt(name string, pid int) error {
+	p := e.process(name)
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return fmt.Errorf("failed to read the command line of pid %d: %w", pid, err)
+	}
+	argv0, _, _ := bytes.Cut(cmdline, []byte{0})
+	if err := os.MkdirAll(filepath.Dir(p.pidFile), 0o755); err != nil {
+		return fmt.Errorf("failed to create %s: %w", filepath.Dir(p.pidFile), err)
+	}
+	record := fmt.Sprintf("%d %s %s\n", pid, startTime(pid), argv0)
+	if err := os.WriteFile(p.pidFile, []byte(record), 0o644); err != nil {
+		return fmt.Errorf("failed to write the PID file of %s: %w", name, err)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -90,7 +91,7 @@ func TestProcessIsNotOursWhenThePIDWasRecycled(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = p.stop(time.Second) }()
-	pid, started := p.record()
+	pid, started, _ := p.record()
 	if started == "" || started != startTime(pid) {
 		t.Fatalf("PID file records start time %q, /proc says %q", started, startTime(pid))
 	}
@@ -102,4 +103,88 @@ func TestProcessIsNotOursWhenThePIDWasRecycled(t *testing.T) {
 		t.Error("running() accepted a process whose start time differs from the record")
 	}
 	_ = os.WriteFile(p.pidFile, []byte(fmt.Sprintf("%d %s\n", pid, started)), 0o644)
+}
+
+// `make up VELA=v1.10.9` then `make down` (default VELA): the configured
+// binary differs from the running one, which must still be stopped.
+func TestStopStopsAProcessStartedWithAnotherBinary(t *testing.T) {
+	p := sleepProcess(t)
+	if err := p.start([]string{"60"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	pid := p.pid()
+	later := p
+	later.binary = "/cache/bin/sleep-v2" // what the configuration names now
+	if !later.running() || later.runningBinary() != p.binary {
+		t.Fatalf("running() = %v, runningBinary() = %q; want the recorded %s", later.running(), later.runningBinary(), p.binary)
+	}
+	if err := later.stop(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if alive(pid) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatalf("pid %d still runs after stop", pid)
+	}
+}
+
+func TestRecordReadsOlderPIDFiles(t *testing.T) {
+	p := sleepProcess(t)
+	_ = os.MkdirAll(filepath.Dir(p.pidFile), 0o755)
+	for content, want := range map[string][3]string{
+		"42\n":                     {"42", "", p.binary},
+		"42 1234\n":                {"42", "1234", p.binary},
+		"42 1234 /bin/vela core\n": {"42", "1234", "/bin/vela core"},
+	} {
+		_ = os.WriteFile(p.pidFile, []byte(content), 0o644)
+		pid, started, binary := p.record()
+		if got := [3]string{strconv.Itoa(pid), started, binary}; got != want {
+			t.Errorf("record() of %q = %v, want %v", content, got, want)
+		}
+	}
+}
+
+// A process of ours that no PID file records (lost by an older `down`) is
+// found by its binary and port and stopped by Stop.
+func TestStopStopsAStrayProcess(t *testing.T) {
+	cat, err := exec.LookPath("cat")
+	if err != nil {
+		t.Skip("no cat binary")
+	}
+	e := &Environment{StateDir: t.TempDir(), BinDir: t.TempDir(), BasePort: 23000, StopGracePeriod: time.Second}
+	e.setDefaults()
+	stray := filepath.Join(e.BinDir, "kwok-v0.0.1") // a version the configuration does not name
+	if err := os.Symlink(cat, stray); err != nil {
+		t.Fatal(err)
+	}
+	// cat reads its open stdin forever; its arguments carry the port.
+	cmd := exec.Command(stray, "-", "--", "--server-address=127.0.0.1:"+e.port(kwokPortOffset))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = cmd.Wait() }()
+	defer func() { _ = cmd.Process.Kill() }()
+	other := &Environment{StateDir: e.StateDir, BinDir: e.BinDir, BasePort: 24000}
+	other.setDefaults()
+	if got := other.strays(Kwok); len(got) != 0 {
+		t.Errorf("an environment on other ports claims pids %v", got)
+	}
+	// Right after exec the command line may still read as empty.
+	var got []int
+	for deadline := time.Now().Add(2 * time.Second); len(got) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		got = e.strays(Kwok)
+	}
+	if len(got) != 1 || got[0] != cmd.Process.Pid {
+		t.Fatalf("strays(kwok) = %v, want [%d]", got, cmd.Process.Pid)
+	}
+	if err := e.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if alive(cmd.Process.Pid) {
+		t.Errorf("the stray pid %d survived Stop", cmd.Process.Pid)
+	}
 }

@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,8 +23,13 @@ func (e *Environment) Start(ctx context.Context) (cfg *rest.Config, err error) {
 	ctx, cancel := context.WithTimeout(ctx, e.StartTimeout)
 	defer cancel()
 
+	release, err := e.KubeVelaRelease()
+	if err != nil {
+		return nil, err
+	}
+	e.logf("KubeVela %s, Kubernetes %s", release, KubernetesVersion)
 	if missing := e.MissingBinaries(); len(missing) > 0 {
-		return nil, fmt.Errorf("failed to find %v in %s (run hack/tools/build.sh)", missing, e.BinDir)
+		return nil, fmt.Errorf("failed to find %v in %s (run VELA=%s hack/tools/build.sh)", missing, e.BinDir, release)
 	}
 	if err := e.ensurePKI(); err != nil {
 		return nil, err
@@ -70,21 +76,25 @@ func (e *Environment) Start(ctx context.Context) (cfg *rest.Config, err error) {
 
 // startKubeVela installs KubeVela's CRDs and starts vela-core, applying the
 // built-in definitions while it boots. A control plane whose processes all
-// ran already is only checked.
+// ran already is only checked. When vela-core of another release than
+// e.KubeVela runs (left by a Start with another $VELA), the chosen release's
+// CRDs and definitions are applied over the existing ones and vela-core is
+// replaced.
 func (e *Environment) startKubeVela(ctx context.Context, cfg *rest.Config, s *startup) error {
-	fresh := len(s.launched) > 0
+	p := e.process(VelaCore)
+	fresh := len(s.launched) > 0 || p.runningBinary() != p.binary
 	if fresh {
-		if err := installKubeVelaCRDs(ctx, cfg); err != nil {
+		if err := installKubeVelaCRDs(ctx, cfg, e.KubeVela); err != nil {
 			return err
 		}
-		e.logf("KubeVela CRDs served")
+		e.logf("KubeVela %s CRDs served", e.KubeVela)
 	}
 	launched, err := s.launch(VelaCore)
 	if err != nil {
 		return err
 	}
 	if fresh || launched {
-		n, err := applyKubeVelaSystem(ctx, cfg)
+		n, err := applyKubeVelaSystem(ctx, cfg, e.KubeVela)
 		if err != nil {
 			return err
 		}
@@ -110,10 +120,19 @@ func (s *startup) run(ctx context.Context, names ...string) error {
 }
 
 // launch starts the component unless a process of ours runs it already.
+// A process of ours that runs another binary (another version, from a Start
+// with another $VELA or before a version bump) is replaced.
 func (s *startup) launch(name string) (bool, error) {
 	if p := s.env.process(name); p.running() {
-		s.env.logf("%s already running (pid %d)", name, p.pid())
-		return false, nil
+		running := p.runningBinary()
+		if running == p.binary {
+			s.env.logf("%s already running (pid %d)", name, p.pid())
+			return false, nil
+		}
+		s.env.logf("%s runs %s, not %s: replacing it", name, filepath.Base(running), filepath.Base(p.binary))
+		if err := s.env.stop(name); err != nil {
+			return false, err
+		}
 	}
 	if err := s.env.launch(name); err != nil {
 		return false, err

@@ -21,7 +21,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
-	"k8s.io/utils/pointer"
 )
 
 const (
@@ -33,7 +32,7 @@ const (
 
 // installKubeVelaCRDs creates the vela-system namespace and the CRDs of the
 // vela-core Helm chart.
-func installKubeVelaCRDs(ctx context.Context, cfg *rest.Config) error {
+func installKubeVelaCRDs(ctx context.Context, cfg *rest.Config, release string) error {
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return fmt.Errorf("failed to create a client: %w", err)
@@ -42,7 +41,7 @@ func installKubeVelaCRDs(ctx context.Context, cfg *rest.Config) error {
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("failed to create namespace %s: %w", velaSystem, err)
 	}
-	files, err := CRDsFromModule(kubeVelaModule, KubeVelaVersion, "charts/vela-core/crds/*.yaml")
+	files, err := CRDsFromModule(kubeVelaModule, release, "charts/vela-core/crds/*.yaml")
 	if err != nil {
 		return err
 	}
@@ -53,8 +52,8 @@ func installKubeVelaCRDs(ctx context.Context, cfg *rest.Config) error {
 // into vela-system besides the controller: the built-in definitions and the
 // velaql views. It adds the addon registry ConfigMap (empty: no network) and
 // the vela-core placeholder Deployment. It returns the number of objects.
-func applyKubeVelaSystem(ctx context.Context, cfg *rest.Config) (int, error) {
-	objs, err := kubeVelaSystemObjects()
+func applyKubeVelaSystem(ctx context.Context, cfg *rest.Config, release string) (int, error) {
+	objs, err := kubeVelaSystemObjects(release)
 	if err != nil {
 		return 0, err
 	}
@@ -69,8 +68,8 @@ func applyKubeVelaSystem(ctx context.Context, cfg *rest.Config) (int, error) {
 
 // kubeVelaSystemObjects renders the chart's definition and velaql templates.
 // Their only template expression is the system definition namespace.
-func kubeVelaSystemObjects() ([]*unstructured.Unstructured, error) {
-	dir, err := moduleDir(kubeVelaModule, KubeVelaVersion)
+func kubeVelaSystemObjects(release string) ([]*unstructured.Unstructured, error) {
+	dir, err := moduleDir(kubeVelaModule, release)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +94,7 @@ func kubeVelaSystemObjects() ([]*unstructured.Unstructured, error) {
 		}
 		objs = append(objs, docs...)
 	}
-	placeholder, err := runtime.DefaultUnstructuredConverter.ToUnstructured(velaCorePlaceholder())
+	placeholder, err := runtime.DefaultUnstructuredConverter.ToUnstructured(velaCorePlaceholder(release))
 	if err != nil {
 		return nil, fmt.Errorf("failed to convert the vela-core placeholder: %w", err)
 	}
@@ -106,7 +105,7 @@ func kubeVelaSystemObjects() ([]*unstructured.Unstructured, error) {
 // install. KubeVela's addon code reads the core version from the image tag of
 // its "kubevela" container to check an addon's `system.vela` requirement.
 // vela-core itself runs as a local process, so it has no replicas.
-func velaCorePlaceholder() *appsv1.Deployment {
+func velaCorePlaceholder(release string) *appsv1.Deployment {
 	labels := map[string]string{"controller.oam.dev/name": "vela-core", "app.kubernetes.io/name": "vela-core"}
 	return &appsv1.Deployment{
 		TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
@@ -115,12 +114,12 @@ func velaCorePlaceholder() *appsv1.Deployment {
 			Annotations: map[string]string{"ml-platform.oam.dev/placeholder": "vela-core runs as a local process (hack/controlplane)"},
 		},
 		Spec: appsv1.DeploymentSpec{
-			Replicas: pointer.Int32(0),
+			Replicas: new(int32),
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "kubevela", Image: "oamdev/vela-core:" + KubeVelaVersion,
+					Name: "kubevela", Image: "oamdev/vela-core:" + release,
 				}}},
 			},
 		},

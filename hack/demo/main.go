@@ -73,6 +73,10 @@ func say(format string, args ...interface{}) {
 
 func run(ctx context.Context, o options) error {
 	began := time.Now()
+	release, err := vela.Release()
+	if err != nil {
+		return err
+	}
 	kubeconfig, embedded, err := cluster(ctx)
 	if err != nil {
 		return err
@@ -89,6 +93,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	say("KubeVela %s: vela CLI %s (VELA=<release> picks one of %s)", release, bin, strings.Join(vela.Releases, ", "))
 	home, err := os.MkdirTemp("", "ml-platform-demo-vela")
 	if err != nil {
 		return err
@@ -166,7 +171,7 @@ func cluster(ctx context.Context) (kubeconfig string, embedded bool, err error) 
 			return "", false, fmt.Errorf("failed to build the control plane: %w", err)
 		}
 	}
-	say("starting the embedded control plane")
+	say("starting the embedded control plane: KubeVela %s, Kubernetes %s", env.KubeVela, controlplane.KubernetesVersion)
 	if _, err := env.Start(ctx); err != nil {
 		return "", false, err
 	}
