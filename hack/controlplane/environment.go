@@ -260,5 +260,8 @@ func (e *Environment) Status(ctx context.Context) []ComponentStatus {
 }
 
 func (e *Environment) logf(format string, args ...interface{}) {
+	if e.began.IsZero() { // Stop and Wipe do not set it
+		e.began = time.Now()
+	}
 	fmt.Fprintf(e.Out, "[%5.1fs] %s\n", time.Since(e.began).Seconds(), fmt.Sprintf(format, args...))
 }
