@@ -62,7 +62,10 @@ func createKindCluster(ctx context.Context) *testCluster {
 // installVelaCore installs the chart of release with its default values,
 // except the image tag: the chart defaults to `latest`.
 func installVelaCore(kubeconfig, release string) {
-	out, err := exec.Command("go", "mod", "download", "-json", "github.com/oam-dev/kubevela@"+release).Output()
+	download := exec.Command("go", "mod", "download", "-json", "github.com/oam-dev/kubevela@"+release)
+	download.Dir = os.TempDir() // outside any module: no go.mod or go.sum is touched
+	download.Env = append(os.Environ(), "GOWORK=off")
+	out, err := download.Output()
 	Expect(err).NotTo(HaveOccurred(), string(out))
 	var module struct{ Dir string }
 	Expect(json.Unmarshal(out, &module)).To(Succeed())
