@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	oamv1alpha1 "github.com/kubevela/pkg/apis/oam/v1alpha1"
 	workflowv1alpha1 "github.com/kubevela/workflow/api/v1alpha1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -288,11 +289,11 @@ var _ = Describe("Faults", Label("faults"), func() {
 			"metadata": map[string]interface{}{"name": "mnist-run-started", "namespace": ns},
 			"data":     map[string]interface{}{"run": "1"},
 		}
-		app.Spec.Workflow.Steps = append([]workflowv1alpha1.WorkflowStep{
+		app.Spec.Workflow.Steps = append([]oamv1alpha1.WorkflowStep{
 			stepWith("record-start", "apply-object", map[string]interface{}{"value": marker}),
 		}, app.Spec.Workflow.Steps...)
-		app.Spec.Workflow.Steps = append(app.Spec.Workflow.Steps, workflowv1alpha1.WorkflowStep{
-			WorkflowStepBase: workflowv1alpha1.WorkflowStepBase{Name: "evaluate-model", Type: "suspend"}})
+		app.Spec.Workflow.Steps = append(app.Spec.Workflow.Steps, oamv1alpha1.WorkflowStep{
+			WorkflowStepBase: oamv1alpha1.WorkflowStepBase{Name: "evaluate-model", Type: "suspend"}})
 		name := upApplication(ctx, app, ns)
 
 		waitForStep(ctx, ns, name, "record-start", workflowv1alpha1.WorkflowStepPhaseSucceeded)

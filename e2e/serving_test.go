@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 
+	oamv1alpha1 "github.com/kubevela/pkg/apis/oam/v1alpha1"
 	workflowv1alpha1 "github.com/kubevela/workflow/api/v1alpha1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -30,10 +31,10 @@ func componentMessage(ctx SpecContext, namespace, app, comp string) string {
 }
 
 // stepWith returns a workflow step of a type with properties.
-func stepWith(name, typ string, props map[string]interface{}) workflowv1alpha1.WorkflowStep {
+func stepWith(name, typ string, props map[string]interface{}) oamv1alpha1.WorkflowStep {
 	raw, err := json.Marshal(props)
 	Expect(err).NotTo(HaveOccurred())
-	return workflowv1alpha1.WorkflowStep{WorkflowStepBase: workflowv1alpha1.WorkflowStepBase{
+	return oamv1alpha1.WorkflowStep{WorkflowStepBase: oamv1alpha1.WorkflowStepBase{
 		Name: name, Type: typ, Properties: &runtime.RawExtension{Raw: raw}}}
 }
 
@@ -103,7 +104,7 @@ var _ = Describe("Serving with tfserving and ml-model-serving", Label("serving")
 func checkpointApp(name string, props map[string]interface{}) *v1beta1.Application {
 	app := readExample(trainingExample)
 	app.Name = name
-	app.Spec.Workflow.Steps = []workflowv1alpha1.WorkflowStep{stepWith("save-model", "ml-model-checkpoint", props)}
+	app.Spec.Workflow.Steps = []oamv1alpha1.WorkflowStep{stepWith("save-model", "ml-model-checkpoint", props)}
 	return app
 }
 
@@ -116,7 +117,7 @@ func trainedJob(ctx SpecContext, namespace, app string) {
 		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "mnist-models"},
 		Spec: corev1.PersistentVolumeClaimSpec{
 			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany},
-			Resources:   corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
 		},
 	}
 	Expect(cluster.client.Create(ctx, pvc)).To(Succeed())

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	oamv1alpha1 "github.com/kubevela/pkg/apis/oam/v1alpha1"
 	workflowv1alpha1 "github.com/kubevela/workflow/api/v1alpha1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -90,8 +91,8 @@ var _ = Describe("Training with ml-model-training", Label("training"), func() {
 		tmpl := worker["template"].(map[string]interface{})
 		tmpl["metadata"] = map[string]interface{}{"labels": map[string]interface{}{"ml-platform.oam.dev/simulate": "fail"}}
 		setProperties(comp, props)
-		app.Spec.Workflow.Steps = append(app.Spec.Workflow.Steps, workflowv1alpha1.WorkflowStep{
-			WorkflowStepBase: workflowv1alpha1.WorkflowStepBase{Name: "evaluate-model", Type: "suspend"}})
+		app.Spec.Workflow.Steps = append(app.Spec.Workflow.Steps, oamv1alpha1.WorkflowStep{
+			WorkflowStepBase: oamv1alpha1.WorkflowStepBase{Name: "evaluate-model", Type: "suspend"}})
 		name := upApplication(ctx, app, ns)
 
 		step := waitForStep(ctx, ns, name, "train-model", workflowv1alpha1.WorkflowStepPhaseFailed)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	oamv1alpha1 "github.com/kubevela/pkg/apis/oam/v1alpha1"
 	workflowv1alpha1 "github.com/kubevela/workflow/api/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -170,7 +171,7 @@ func resumeAGatedServingApp(ctx context.Context, s *stack, cli *vela.CLI, exampl
 	}
 	app.Labels["bench"] = "resume"
 	component := ""
-	var steps []workflowv1alpha1.WorkflowStep
+	var steps []oamv1alpha1.WorkflowStep
 	for _, step := range app.Spec.Workflow.Steps {
 		if step.Type == "ml-model-serving" && component == "" {
 			props, err := propertiesOf(step.Properties)
@@ -178,7 +179,7 @@ func resumeAGatedServingApp(ctx context.Context, s *stack, cli *vela.CLI, exampl
 				return resumeRound{}, err
 			}
 			component, _ = props["component"].(string)
-			steps = append(steps, workflowv1alpha1.WorkflowStep{WorkflowStepBase: workflowv1alpha1.WorkflowStepBase{Name: "gate", Type: "suspend"}})
+			steps = append(steps, oamv1alpha1.WorkflowStep{WorkflowStepBase: oamv1alpha1.WorkflowStepBase{Name: "gate", Type: "suspend"}})
 		}
 		steps = append(steps, step)
 	}
@@ -284,7 +285,7 @@ func aTrainingAppThatWaits() *v1beta1.Application {
 		"modelVersion": {"modelName": "bench", "imageRepo": "registry.example.com/bench"},
 		"tfReplicaSpecs": {"Worker": {"replicas": 1, "template": {"spec": {"containers": [{"name": "tensorflow", "image": "busybox"}]}}}},
 		"runPolicy": {"suspend": true}}`)}}}
-	app.Spec.Workflow = &v1beta1.Workflow{Steps: []workflowv1alpha1.WorkflowStep{{WorkflowStepBase: workflowv1alpha1.WorkflowStepBase{
+	app.Spec.Workflow = &v1beta1.Workflow{Steps: []oamv1alpha1.WorkflowStep{{WorkflowStepBase: oamv1alpha1.WorkflowStepBase{
 		Name: "train", Type: "ml-model-training", Properties: &runtime.RawExtension{Raw: []byte(`{"component": "train"}`)}}}}}
 	return app
 }

@@ -5,17 +5,15 @@
 package defcheck
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/parser"
-	"github.com/kubevela/workflow/pkg/cue/model/value"
-	"github.com/kubevela/workflow/pkg/cue/packages"
 
-	velacue "github.com/oam-dev/kubevela/pkg/cue"
-	"github.com/oam-dev/kubevela/pkg/cue/script"
+	"github.com/oam-dev/kubevela/pkg/schema"
 
 	"github.com/ml-platform/ml-platform/pkg/render"
 )
@@ -23,18 +21,18 @@ import (
 // Compile compiles a definition's template the way the application
 // controller does and validates it, which catches conflicts and unresolved
 // references that `vela def vet` lets through.
-func Compile(pd *packages.PackageDiscover, def *render.Definition) error {
-	v, err := value.NewValue(def.Template+"\n"+velacue.BaseTemplate, pd, "")
+func Compile(def *render.Definition) error {
+	v, err := render.CompileTemplate(def.Kind, def.Template)
 	if err != nil {
 		return fmt.Errorf("%s: template does not compile: %s", def.Name, render.Details(err))
 	}
-	if err := v.CueValue().Err(); err != nil {
+	if err := v.Err(); err != nil {
 		return fmt.Errorf("%s: template has errors: %s", def.Name, render.Details(err))
 	}
-	if err := v.CueValue().Validate(); err != nil {
+	if err := v.Validate(); err != nil {
 		return fmt.Errorf("%s: template does not validate: %s", def.Name, render.Details(err))
 	}
-	if !v.CueValue().LookupPath(cue.ParsePath("parameter")).Exists() {
+	if !v.LookupPath(cue.ParsePath("parameter")).Exists() {
 		return fmt.Errorf("%s: template has no parameter", def.Name)
 	}
 	return nil
@@ -44,11 +42,11 @@ func Compile(pd *packages.PackageDiscover, def *render.Definition) error {
 // does before it writes the <type>-schema-<name> ConfigMap VelaUX builds its
 // form from. An error here means VelaUX shows no form at all.
 func OpenAPISchema(def *render.Definition) ([]byte, error) {
-	schema, err := script.CUE(def.Template).ParsePropertiesToSchema()
+	s, err := schema.ParsePropertiesToSchema(context.Background(), def.Template)
 	if err != nil {
 		return nil, fmt.Errorf("%s: parameter does not convert to OpenAPI: %w", def.Name, err)
 	}
-	return schema.MarshalJSON()
+	return s.MarshalJSON()
 }
 
 // UndocumentedFields lists the parameter fields, and the fields of the

@@ -13,13 +13,18 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/oam-dev/kubevela/apis/core.oam.dev/common"
+	"github.com/oam-dev/kubevela/apis/core.oam.dev/v1beta1"
+	"github.com/oam-dev/kubevela/pkg/appfile"
+	"github.com/oam-dev/kubevela/pkg/cue/definition/health"
 	pkgdef "github.com/oam-dev/kubevela/pkg/definition"
 )
 
 // KubeVelaVersion is the KubeVela release whose built-in definitions and
 // rendering code this package uses.
-const KubeVelaVersion = "v1.9.13"
+const KubeVelaVersion = "v1.11.0"
 
 // Definition is one X-Definition loaded from a `vela def` CUE file.
 type Definition struct {
@@ -163,4 +168,23 @@ func (c *Catalog) Objects() []*unstructured.Unstructured {
 		objs = append(objs, c.byKey[k].Object.DeepCopy())
 	}
 	return objs
+}
+
+// Status evaluates the definition's spec.status (healthPolicy, customStatus
+// and details) against a template context ({output, outputs, ...}) and the
+// properties, as vela-core v1.11 does for a component or trait: each part
+// through KubeVela's CUE compatibility rewrites, then health.GetStatus. An
+// error does not void the result: vela-core logs it and uses the result.
+func (d *Definition) Status(templateContext map[string]interface{}, parameter map[string]interface{}) (*health.StatusResult, error) {
+	status := common.Status{}
+	if m, found, _ := unstructured.NestedMap(d.Object.Object, "spec", "status"); found {
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(m, &status); err != nil {
+			return nil, fmt.Errorf("%s: spec.status: %w", d.Name, err)
+		}
+	}
+	tmpl := &appfile.Template{Health: status.HealthPolicy, CustomStatus: status.CustomStatus, Details: status.Details}
+	if d.Kind == KindTrait {
+		tmpl.TraitDefinition = &v1beta1.TraitDefinition{}
+	}
+	return health.GetStatus(templateContext, tmpl.AsStatusRequest(parameter))
 }

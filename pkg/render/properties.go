@@ -10,10 +10,6 @@ import (
 
 	"cuelang.org/go/cue"
 	cueerrors "cuelang.org/go/cue/errors"
-	"github.com/kubevela/workflow/pkg/cue/model/value"
-	"github.com/kubevela/workflow/pkg/cue/packages"
-
-	velacue "github.com/oam-dev/kubevela/pkg/cue"
 )
 
 // Problem is one thing wrong with an Application, named precisely enough to
@@ -67,18 +63,17 @@ const checkField = "mlpPropertiesUnderCheck"
 // Unknown properties and values that break a constraint are always reported;
 // with requireConcrete, missing required properties are reported too (used for
 // workflow steps, which dry-run does not evaluate).
-func checkProperties(pd *packages.PackageDiscover, def *Definition, subject string, props json.RawMessage, requireConcrete bool) []Problem {
+func checkProperties(def *Definition, subject string, props json.RawMessage, requireConcrete bool) []Problem {
 	if len(props) == 0 || string(props) == "null" {
 		props = json.RawMessage("{}")
 	}
-	src := def.Template + "\n" + velacue.BaseTemplate + "\n" +
-		"#MlpClosedParameter: parameter\n" +
-		checkField + ": #MlpClosedParameter & " + string(props) + "\n"
-	v, err := value.NewValue(src, pd, "")
+	v, err := CompileTemplate(def.Kind, def.Template,
+		"#MlpClosedParameter: parameter",
+		checkField+": #MlpClosedParameter & "+string(props))
 	if err != nil {
 		return []Problem{{Subject: subject, Message: "cannot evaluate the definition's parameter: " + Details(err)}}
 	}
-	checked := v.CueValue().LookupPath(cue.ParsePath(checkField))
+	checked := v.LookupPath(cue.ParsePath(checkField))
 	var userProps interface{}
 	_ = json.Unmarshal(props, &userProps)
 	var problems []Problem
@@ -99,6 +94,15 @@ func checkProperties(pd *packages.PackageDiscover, def *Definition, subject stri
 			add(p)
 		}
 	}
+	// CUE v0.14 reports only the first error of a struct (v0.5 listed them
+	// all), so every property given is also checked on its own.
+	var fieldErrs []error
+	fieldErrors(checked, userProps, nil, &fieldErrs)
+	for _, err := range fieldErrs {
+		for _, p := range problemsOf(subject, err, userProps) {
+			add(p)
+		}
+	}
 	if requireConcrete && len(problems) == 0 {
 		if err := checked.Validate(cue.Concrete(true)); err != nil {
 			for _, p := range problemsOf(subject, err, userProps) {
@@ -111,6 +115,29 @@ func checkProperties(pd *packages.PackageDiscover, def *Definition, subject stri
 	}
 	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Path < problems[j].Path })
 	return problems
+}
+
+// fieldErrors validates the value at every leaf of the user's properties.
+func fieldErrors(v cue.Value, props interface{}, sels []cue.Selector, out *[]error) {
+	switch x := props.(type) {
+	case map[string]interface{}:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fieldErrors(v, x[k], append(sels[:len(sels):len(sels)], cue.Str(k)), out)
+		}
+	case []interface{}:
+		for i, e := range x {
+			fieldErrors(v, e, append(sels[:len(sels):len(sels)], cue.Index(i)), out)
+		}
+	default:
+		if err := v.LookupPath(cue.MakePath(sels...)).Validate(); err != nil {
+			*out = append(*out, err)
+		}
+	}
 }
 
 // problemsOf splits a CUE error into one Problem per field, with the path

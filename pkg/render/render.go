@@ -8,8 +8,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/kubevela/workflow/api/v1alpha1"
-	"github.com/kubevela/workflow/pkg/cue/packages"
+	oamv1alpha1 "github.com/kubevela/pkg/apis/oam/v1alpha1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -21,17 +20,8 @@ import (
 	"github.com/oam-dev/kubevela/pkg/appfile/dryrun"
 	"github.com/oam-dev/kubevela/pkg/oam"
 	oamutil "github.com/oam-dev/kubevela/pkg/oam/util"
-	velastdlib "github.com/oam-dev/kubevela/pkg/stdlib"
 	"github.com/oam-dev/kubevela/pkg/utils/common"
 )
-
-func init() {
-	// The vela CLI and the application controller both do this; without it
-	// `vela/op` lacks KubeVela's own actions (#Load, #ApplyComponent, ...).
-	if err := velastdlib.SetupBuiltinImports(); err != nil {
-		panic(fmt.Sprintf("failed to set up KubeVela's CUE packages: %v", err))
-	}
-}
 
 // Kinds of definition as `vela def` names them.
 const (
@@ -44,7 +34,6 @@ const (
 // Renderer renders Applications offline against a fixed set of definitions.
 type Renderer struct {
 	catalog *Catalog
-	pd      *packages.PackageDiscover
 	dryrun  *dryrun.Option
 }
 
@@ -61,15 +50,12 @@ func New(defs []*Definition) (*Renderer, error) {
 	for _, o := range objs {
 		clientObjs = append(clientObjs, o)
 	}
+	// `vela dry-run --offline` does the same: a fake client holding the
+	// definitions, which are also the dry-run's auxiliaries.
 	cli := fake.NewClientBuilder().WithScheme(common.Scheme).WithObjects(clientObjs...).Build()
-	pd, err := packages.NewPackageDiscover(&rest.Config{})
-	if err != nil {
-		return nil, fmt.Errorf("failed to set up CUE package discovery: %w", err)
-	}
 	return &Renderer{
 		catalog: catalog,
-		pd:      pd,
-		dryrun:  dryrun.NewDryRunOption(cli, &rest.Config{}, pd, objs, false),
+		dryrun:  dryrun.NewDryRunOption(cli, &rest.Config{}, objs, false),
 	}, nil
 }
 
@@ -189,7 +175,7 @@ func (r *Renderer) Validate(app *v1beta1.Application) error {
 	return nil
 }
 
-func (r *Renderer) checkStep(s v1alpha1.WorkflowStepBase, prefix string) []Problem {
+func (r *Renderer) checkStep(s oamv1alpha1.WorkflowStepBase, prefix string) []Problem {
 	subject := fmt.Sprintf("workflow step %q (%s)", prefix+s.Name, s.Type)
 	return r.check(KindWorkflowStep, s.Type, subject, raw(s.Properties), true)
 }
@@ -199,7 +185,7 @@ func (r *Renderer) check(kind, typ, subject string, props json.RawMessage, requi
 	if def == nil {
 		return []Problem{{Subject: subject, Message: fmt.Sprintf("%q is not a known %s type", typ, kind)}}
 	}
-	return checkProperties(r.pd, def, subject, props, requireConcrete)
+	return checkProperties(def, subject, props, requireConcrete)
 }
 
 // raw returns a property block's JSON, or nil when there is none.
