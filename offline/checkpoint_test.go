@@ -7,17 +7,18 @@ import (
 	"hash/fnv"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
+	"cuelang.org/go/cue"
+	oamv1alpha1 "github.com/kubevela/pkg/apis/oam/v1alpha1"
+	"github.com/kubevela/pkg/cue/cuex"
+	cuexruntime "github.com/kubevela/pkg/cue/cuex/runtime"
 	monitorContext "github.com/kubevela/pkg/monitor/context"
+	"github.com/kubevela/pkg/util/singleton"
 	"github.com/kubevela/workflow/api/v1alpha1"
 	wfContext "github.com/kubevela/workflow/pkg/context"
-	"github.com/kubevela/workflow/pkg/cue/model/value"
-	"github.com/kubevela/workflow/pkg/cue/packages"
-	wfproviders "github.com/kubevela/workflow/pkg/providers"
-	"github.com/kubevela/workflow/pkg/providers/kube"
-	"github.com/kubevela/workflow/pkg/providers/util"
-	"github.com/kubevela/workflow/pkg/providers/workspace"
+	providertypes "github.com/kubevela/workflow/pkg/providers/types"
 	"github.com/kubevela/workflow/pkg/tasks/custom"
 	wftypes "github.com/kubevela/workflow/pkg/types"
 	corev1 "k8s.io/api/core/v1"
@@ -27,26 +28,34 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/oam-dev/kubevela/apis/core.oam.dev/common"
 	"github.com/oam-dev/kubevela/apis/core.oam.dev/v1beta1"
-	"github.com/oam-dev/kubevela/pkg/cue/definition"
+	"github.com/oam-dev/kubevela/pkg/appfile"
 	velaprocess "github.com/oam-dev/kubevela/pkg/cue/process"
+	"github.com/oam-dev/kubevela/pkg/cue/upgrade"
+	"github.com/oam-dev/kubevela/pkg/oam"
+	"github.com/oam-dev/kubevela/pkg/workflow/providers"
+	"github.com/oam-dev/kubevela/pkg/workflow/providers/legacy"
+	oamprovidertypes "github.com/oam-dev/kubevela/pkg/workflow/providers/types"
 
 	"github.com/ml-platform/ml-platform/pkg/render"
 )
 
-// The workflow steps are executed offline with kubevela/workflow's own task
-// runner: the real `vela/op` kube, builtin and util providers over a fake
-// client, and test doubles for KubeVela's oam and multicluster providers
-// (#Load, #LoadPolicies, #ApplyComponent renders the component with the
-// addon's definitions and writes its objects to the fake client,
-// #GetPlacementsFromTopologyPolicies reads the app's topology policies).
-// Each run is one reconcile of the step; tests change object statuses
-// between runs the way controllers and kubelets would.
+// The workflow steps are executed offline the way vela-core v1.11 executes
+// them: kubevela/workflow's task runner compiles the step template with a
+// CueX compiler holding KubeVela's provider packages, whose legacy `vela/op`
+// package has the real provider functions (kube, builtin, util, oam,
+// multicluster, ...) over a fake client. What the application controller
+// supplies to them is supplied here: the Application and its Appfile
+// (#Load, #LoadPolicies, #GetPlacementsFromTopologyPolicies), the dispatcher
+// (#Apply, #Delete) and the ComponentApply/ComponentRender callbacks of
+// #ApplyComponent, which render the component with the addon's definitions,
+// write its objects to the fake client and evaluate its health the way
+// vela-core does. Each run is one reconcile of the step; tests change object
+// statuses between runs the way controllers and kubelets would.
 
 var gvkTFJob = schema.GroupVersionKind{Group: "kubeflow.org", Version: "v1", Kind: "TFJob"}
 
@@ -67,6 +76,8 @@ type stepWorld struct {
 	revision string
 	session  string
 	applied  []appliedComponent
+	// waitHealthy is the waitHealthy of the #ApplyComponent being run.
+	waitHealthy bool
 }
 
 func newStepWorld(t testing.TB, appYAML string, objs ...client.Object) *stepWorld {
@@ -125,35 +136,69 @@ func addonDefinition(t testing.TB, kind, name string) *render.Definition {
 	return def
 }
 
-var stepPD struct {
-	pd  *packages.PackageDiscover
-	err error
+// stepWorldKey holds the world a step runs in, for the provider wrapper.
+type stepWorldKey struct{}
+
+// recordWaitHealthy wraps the legacy `vela/op` component-apply provider to
+// note the call's waitHealthy (which its ComponentApply callback is not
+// given) before calling it.
+type recordWaitHealthy struct{ cuexruntime.ProviderFn }
+
+func (p recordWaitHealthy) Call(ctx context.Context, v cue.Value) (cue.Value, error) {
+	if w, ok := ctx.Value(stepWorldKey{}).(*stepWorld); ok {
+		wait, err := v.LookupPath(cue.ParsePath("waitHealthy")).Bool()
+		w.waitHealthy = err != nil || wait
+	}
+	return p.ProviderFn.Call(ctx, v)
 }
 
-func stepPackageDiscover(t testing.TB) *packages.PackageDiscover {
+var stepCompilerOnce struct {
+	sync.Once
+	compiler *cuex.Compiler
+	err      error
+}
+
+// stepCompiler is vela-core v1.11's workflow compiler
+// (pkg/workflow/providers/compiler.go: the same packages, providers and
+// templates) with component-apply wrapped by recordWaitHealthy.
+func stepCompiler(t testing.TB) *cuex.Compiler {
 	t.Helper()
-	if stepPD.pd == nil && stepPD.err == nil {
-		stepPD.pd, stepPD.err = packages.NewPackageDiscover(&rest.Config{})
+	stepCompilerOnce.Do(func() {
+		legacyProviders := legacy.GetLegacyProviders()
+		legacyProviders["component-apply"] = recordWaitHealthy{legacyProviders["component-apply"]}
+		op, err := cuexruntime.NewInternalPackage(providers.LegacyProviderName, legacy.GetLegacyTemplate(), legacyProviders)
+		if err != nil {
+			stepCompilerOnce.err = err
+			return
+		}
+		// Every other package as vela-core has it.
+		pkgs := []cuexruntime.Package{op}
+		for _, p := range providers.DefaultCompiler.Get().GetPackages() {
+			if p.GetName() != providers.LegacyProviderName {
+				pkgs = append(pkgs, p)
+			}
+		}
+		stepCompilerOnce.compiler = cuex.NewCompilerWithInternalPackages(pkgs...)
+	})
+	if stepCompilerOnce.err != nil {
+		t.Fatal(stepCompilerOnce.err)
 	}
-	if stepPD.err != nil {
-		t.Fatal(stepPD.err)
-	}
-	return stepPD.pd
+	return stepCompilerOnce.compiler
 }
 
 // stepResult is what one reconcile of a step left behind.
 type stepResult struct {
 	Status v1alpha1.StepStatus
-	Value  *value.Value
+	Value  cue.Value
 }
 
 // field returns a top-level field of the step's final value as a string.
 func (r stepResult) field(t testing.TB, name string) string {
 	t.Helper()
-	if r.Value == nil {
+	if !r.Value.Exists() {
 		t.Fatalf("step left no value")
 	}
-	s, err := r.Value.GetString(name)
+	s, err := r.Value.LookupPath(cue.ParsePath(name)).String()
 	if err != nil {
 		t.Fatalf("step field %s: %v", name, err)
 	}
@@ -163,7 +208,7 @@ func (r stepResult) field(t testing.TB, name string) string {
 // run reconciles the workflow step named stepName once.
 func (w *stepWorld) run(stepName string) stepResult {
 	w.t.Helper()
-	var step *v1alpha1.WorkflowStep
+	var step *oamv1alpha1.WorkflowStep
 	for i := range w.app.Spec.Workflow.Steps {
 		if w.app.Spec.Workflow.Steps[i].Name == stepName {
 			step = &w.app.Spec.Workflow.Steps[i]
@@ -176,29 +221,39 @@ func (w *stepWorld) run(stepName string) stepResult {
 	if def == nil {
 		w.t.Fatalf("no workflow step definition %q in definitions/", step.Type)
 	}
-	ctx := context.Background()
+	// vela-core's step template loader (pkg/workflow/template) passes the
+	// template through KubeVela's CUE compatibility rewrites.
+	templ, _ := upgrade.EnsureCueVersionCompatibility(def.Template, step.Type, upgrade.WorkflowStepKind, upgrade.TemplateAreaMain)
+
+	ctx := context.WithValue(context.Background(), stepWorldKey{}, w)
 	pCtx := velaprocess.NewContext(velaprocess.ContextData{
 		Namespace:       w.app.Namespace,
 		AppName:         w.app.Name,
 		CompName:        w.app.Name,
 		AppRevisionName: w.revision,
+		Ctx:             ctx,
 	})
-	prov := wfproviders.NewProviders()
-	kube.Install(prov, w.cli, map[string]string{
-		"app.oam.dev/name":      w.app.Name,
-		"app.oam.dev/namespace": w.app.Namespace,
-	}, &kube.Handlers{Apply: w.applyObjects, Delete: w.deleteObject})
-	workspace.Install(prov, pCtx)
-	util.Install(prov, pCtx)
-	prov.Register("oam", map[string]wftypes.Handler{
-		"load":            w.load,
-		"load-policies":   w.loadPolicies,
-		"component-apply": w.applyComponent,
+	// What the application controller (GenerateApplicationSteps) hands to
+	// the providers.
+	ctx = oamprovidertypes.WithRuntimeParams(ctx, oamprovidertypes.RuntimeParams{
+		ComponentApply:  w.applyComponent,
+		ComponentRender: w.renderComponent,
+		App:             w.app,
+		AppLabels:       map[string]string{oam.LabelAppName: w.app.Name, oam.LabelAppNamespace: w.app.Namespace},
+		Appfile: &appfile.Appfile{
+			Name:       w.app.Name,
+			Namespace:  w.app.Namespace,
+			Components: w.app.Spec.Components,
+			Policies:   w.app.Spec.Policies,
+		},
+		KubeHandlers: &providertypes.KubeHandlers{Apply: w.dispatch, Delete: w.deleteObject},
+		KubeClient:   w.cli,
 	})
-	prov.Register("multicluster", map[string]wftypes.Handler{
-		"get-placements-from-topology-policies": w.placements,
-	})
-	loader := custom.NewTaskLoader(func(context.Context, string) (string, error) { return def.Template, nil }, stepPackageDiscover(w.t), prov, 0, pCtx)
+	// The workflow context keeps its variables in a ConfigMap written with
+	// the process-wide client.
+	singleton.KubeClient.Set(w.cli)
+
+	loader := custom.NewTaskLoader(func(context.Context, string) (string, error) { return templ, nil }, 0, pCtx, stepCompiler(w.t))
 	gen, err := loader.GetTaskGenerator(ctx, step.Type)
 	if err != nil {
 		w.t.Fatal(err)
@@ -207,18 +262,27 @@ func (w *stepWorld) run(stepName string) stepResult {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	wfCtx, err := wfContext.NewContext(ctx, w.cli, w.app.Namespace, w.app.Name, nil)
+	wfCtx, err := wfContext.NewContext(ctx, w.app.Namespace, w.app.Name, nil)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	var final *value.Value
+	var final cue.Value
 	status, _, err := runner.Run(wfCtx, &wftypes.TaskRunOptions{
-		Debug: func(_ string, v *value.Value) error { final = v; return nil },
+		GetTracer: func(string, oamv1alpha1.WorkflowStep) monitorContext.Context {
+			return monitorContext.NewTraceContext(ctx, "")
+		},
+		Debug: func(_ string, v cue.Value) error { final = v; return nil },
 	})
 	if err != nil {
 		w.t.Fatalf("step %s: %v", stepName, err)
 	}
 	return stepResult{Status: status, Value: final}
+}
+
+// dispatch applies objects as KubeVela's dispatcher does (the KubeHandlers
+// of #Apply).
+func (w *stepWorld) dispatch(ctx context.Context, _ client.Client, cluster, owner string, objs ...*unstructured.Unstructured) error {
+	return w.applyObjects(ctx, cluster, owner, objs...)
 }
 
 // applyObjects creates or replaces objects, as KubeVela's dispatcher does,
@@ -265,162 +329,107 @@ func (w *stepWorld) applyObjects(ctx context.Context, _ string, _ string, objs .
 	return nil
 }
 
-func (w *stepWorld) deleteObject(ctx context.Context, _ string, _ string, o *unstructured.Unstructured) error {
+func (w *stepWorld) deleteObject(ctx context.Context, _ client.Client, _ string, _ string, o *unstructured.Unstructured) error {
 	return w.cli.Delete(ctx, o)
 }
 
-func (w *stepWorld) load(_ monitorContext.Context, _ wfContext.Context, v *value.Value, _ wftypes.Action) error {
-	for _, c := range w.app.Spec.Components {
-		if err := v.FillObject(stepComponentMap(w.t, c), "value", c.Name); err != nil {
-			return err
+// renderComponent renders one component of the app with the addon's
+// definitions (which also validates the properties the step built), with
+// the namespace the step chose as context.namespace, as vela-core's
+// ComponentRender does; the objects are placed in that namespace. It returns
+// the workload and the other objects (auxiliary outputs and trait objects).
+func (w *stepWorld) renderComponent(_ context.Context, comp common.ApplicationComponent, patcher *cue.Value, _ string, overrideNamespace string) (*unstructured.Unstructured, []*unstructured.Unstructured, error) {
+	if patcher != nil && patcher.IsConcrete() {
+		if b, err := patcher.MarshalJSON(); err == nil && string(b) != "{}" {
+			w.t.Fatalf("component %s: the step world does not apply #ApplyComponent patches (patch: %s)", comp.Name, b)
 		}
 	}
-	return nil
-}
-
-func (w *stepWorld) loadPolicies(_ monitorContext.Context, _ wfContext.Context, v *value.Value, _ wftypes.Action) error {
-	for _, p := range w.app.Spec.Policies {
-		m := map[string]interface{}{"name": p.Name, "type": p.Type}
-		if p.Properties != nil {
-			var props map[string]interface{}
-			if err := json.Unmarshal(p.Properties.Raw, &props); err != nil {
-				return err
-			}
-			m["properties"] = props
-		}
-		if err := v.FillObject(m, "value", p.Name); err != nil {
-			return err
-		}
+	ns := w.app.Namespace
+	if overrideNamespace != "" {
+		ns = overrideNamespace
 	}
-	return nil
-}
-
-// placements mimics KubeVela's topology placement: the policy's clusters (or
-// the local cluster) with the policy's namespace.
-func (w *stepWorld) placements(_ monitorContext.Context, _ wfContext.Context, v *value.Value, _ wftypes.Action) error {
-	names, err := v.GetStringSlice("policies")
-	if err != nil {
-		return err
-	}
-	var out []map[string]interface{}
-	for _, name := range names {
-		for _, p := range w.app.Spec.Policies {
-			if p.Name != name || p.Type != "topology" {
-				continue
-			}
-			var spec struct {
-				Clusters  []string `json:"clusters"`
-				Namespace string   `json:"namespace"`
-			}
-			if p.Properties != nil {
-				if err := json.Unmarshal(p.Properties.Raw, &spec); err != nil {
-					return err
-				}
-			}
-			if len(spec.Clusters) == 0 {
-				spec.Clusters = []string{"local"}
-			}
-			for _, c := range spec.Clusters {
-				out = append(out, map[string]interface{}{"cluster": c, "namespace": spec.Namespace})
-			}
-		}
-	}
-	return v.FillObject(out, "placements")
-}
-
-// applyComponent renders the component with the addon's definitions (which
-// validates the properties the step built), writes its objects into the
-// namespace the step chose and returns them as output/outputs.
-func (w *stepWorld) applyComponent(ctx monitorContext.Context, _ wfContext.Context, v *value.Value, act wftypes.Action) error {
-	compVal, err := v.LookupValue("value")
-	if err != nil {
-		return err
-	}
-	comp := common.ApplicationComponent{}
-	if err := compVal.UnmarshalTo(&comp); err != nil {
-		return err
-	}
-	ns, _ := v.GetString("namespace")
-	cluster, _ := v.GetString("cluster")
-	waitHealthy, err := v.GetBool("waitHealthy")
-	if err != nil {
-		waitHealthy = true
-	}
-	var props map[string]interface{}
-	if comp.Properties != nil {
-		if err := json.Unmarshal(comp.Properties.Raw, &props); err != nil {
-			return err
-		}
-	}
-
 	app := &v1beta1.Application{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "core.oam.dev/v1beta1", Kind: "Application"},
-		ObjectMeta: metav1.ObjectMeta{Name: w.app.Name, Namespace: w.app.Namespace},
+		ObjectMeta: metav1.ObjectMeta{Name: w.app.Name, Namespace: ns},
 		Spec:       v1beta1.ApplicationSpec{Components: []common.ApplicationComponent{comp}},
 	}
 	res, err := addonRenderer(w.t).Render(context.Background(), app)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	live := map[string]interface{}{}
-	liveOutputs := map[string]interface{}{}
+	var workload *unstructured.Unstructured
+	var others []*unstructured.Unstructured
 	for _, o := range res.Objects {
 		obj := o.Unstructured.DeepCopy()
-		if ns != "" {
-			obj.SetNamespace(ns)
+		if overrideNamespace != "" {
+			obj.SetNamespace(overrideNamespace)
 		}
-		if err := w.applyObjects(ctx, cluster, "", obj); err != nil {
-			return err
-		}
-		current := w.get(obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
 		if o.Source == "workload" {
-			live = current.Object
-			if err := v.FillObject(obj.Object, "output"); err != nil {
-				return err
-			}
-		} else if name := obj.GetLabels()["trait.oam.dev/resource"]; name != "" {
-			liveOutputs[name] = current.Object
-			if err := v.FillObject(obj.Object, "outputs", name); err != nil {
-				return err
-			}
+			workload = obj
+		} else {
+			others = append(others, obj)
 		}
 	}
-	healthy := w.componentHealthy(comp, map[string]interface{}{"output": live, "outputs": liveOutputs}, props)
-	w.applied = append(w.applied, appliedComponent{Name: comp.Name, Namespace: ns, Cluster: cluster, Properties: props,
-		WaitHealthy: waitHealthy, Healthy: healthy})
-	if waitHealthy && !healthy {
-		act.Wait("wait healthy")
-	}
-	return nil
+	return workload, others, nil
 }
 
-// componentHealthy evaluates an addon component's healthPolicy the way the
-// application controller does (components of other types count as healthy).
+// applyComponent is vela-core's ComponentApply: it renders the component,
+// dispatches its objects, evaluates the component's health on the live
+// objects and returns the live objects, which the legacy #ApplyComponent
+// provider fills into output and outputs.<trait.oam.dev/resource>.
+func (w *stepWorld) applyComponent(ctx context.Context, comp common.ApplicationComponent, patcher *cue.Value, clusterName string, overrideNamespace string) (*unstructured.Unstructured, []*unstructured.Unstructured, bool, error) {
+	workload, others, err := w.renderComponent(ctx, comp, patcher, clusterName, overrideNamespace)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	var props map[string]interface{}
+	if comp.Properties != nil {
+		if err := json.Unmarshal(comp.Properties.Raw, &props); err != nil {
+			return nil, nil, false, err
+		}
+	}
+	var liveWorkload *unstructured.Unstructured
+	var liveOthers []*unstructured.Unstructured
+	liveOutputs := map[string]interface{}{}
+	if workload != nil {
+		if err := w.applyObjects(ctx, clusterName, "", workload); err != nil {
+			return nil, nil, false, err
+		}
+		liveWorkload = w.get(workload.GroupVersionKind(), workload.GetNamespace(), workload.GetName())
+	}
+	for _, o := range others {
+		if err := w.applyObjects(ctx, clusterName, "", o); err != nil {
+			return nil, nil, false, err
+		}
+		live := w.get(o.GroupVersionKind(), o.GetNamespace(), o.GetName())
+		liveOthers = append(liveOthers, live)
+		if name := live.GetLabels()[oam.TraitResource]; name != "" {
+			liveOutputs[name] = live.Object
+		}
+	}
+	output := map[string]interface{}{}
+	if liveWorkload != nil {
+		output = liveWorkload.Object
+	}
+	healthy := w.componentHealthy(comp, map[string]interface{}{"output": output, "outputs": liveOutputs}, props)
+	w.applied = append(w.applied, appliedComponent{Name: comp.Name, Namespace: overrideNamespace, Cluster: clusterName, Properties: props,
+		WaitHealthy: w.waitHealthy, Healthy: healthy})
+	return liveWorkload, liveOthers, healthy, nil
+}
+
+// componentHealthy evaluates the component definition's status (healthPolicy)
+// the way the application controller does.
 func (w *stepWorld) componentHealthy(comp common.ApplicationComponent, templateContext map[string]interface{}, props map[string]interface{}) bool {
 	w.t.Helper()
-	def := addonDefinition(w.t, render.KindComponent, comp.Type)
+	def := addonRenderer(w.t).Catalog().Get(render.KindComponent, comp.Type)
 	if def == nil {
-		return true
+		w.t.Fatalf("no component definition %q", comp.Type)
 	}
-	policy, _, _ := unstructured.NestedString(def.Object.Object, "spec", "status", "healthPolicy")
-	healthy, err := definition.NewWorkloadAbstractEngine(comp.Type, stepPackageDiscover(w.t)).HealthCheck(templateContext, policy, props)
+	status, err := def.Status(templateContext, props)
 	if err != nil {
-		w.t.Fatalf("healthPolicy of %s: %v", comp.Type, err)
+		w.t.Fatalf("status of %s: %v", comp.Type, err)
 	}
-	return healthy
-}
-
-func stepComponentMap(t testing.TB, c common.ApplicationComponent) map[string]interface{} {
-	t.Helper()
-	b, err := json.Marshal(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]interface{}{}
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return status.Healthy
 }
 
 // get reads an object from the fake cluster, failing the test when absent.
@@ -441,10 +450,17 @@ func (w *stepWorld) exists(gvk schema.GroupVersionKind, namespace, name string) 
 	return w.cli.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, o) == nil
 }
 
-// setStatus replaces the status of an object in the fake cluster.
+// setStatus replaces the status of an object in the fake cluster: through
+// the status subresource for the types that have one (the fake client, as
+// the API server, ignores status in their updates), in an update otherwise.
 func (w *stepWorld) setStatus(gvk schema.GroupVersionKind, namespace, name string, status map[string]interface{}) {
 	w.t.Helper()
 	o := w.get(gvk, namespace, name)
+	o.Object["status"] = status
+	if err := w.cli.Status().Update(context.Background(), o); err == nil {
+		return
+	}
+	o = w.get(gvk, namespace, name)
 	o.Object["status"] = status
 	if err := w.cli.Update(context.Background(), o); err != nil {
 		w.t.Fatal(err)

@@ -5,9 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubevela/workflow/pkg/cue/packages"
-	"k8s.io/client-go/rest"
-
 	"github.com/ml-platform/ml-platform/pkg/defcheck"
 	"github.com/ml-platform/ml-platform/pkg/render"
 )
@@ -24,10 +21,6 @@ func TestDefinitions(t *testing.T) {
 	if len(files) == 0 {
 		t.Skip("no definitions yet")
 	}
-	pd, err := packages.NewPackageDiscover(&rest.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, f := range files {
 		f := f
 		t.Run(filepath.Base(f), func(t *testing.T) {
@@ -41,7 +34,7 @@ func TestDefinitions(t *testing.T) {
 			if strings.TrimSpace(def.Description) == "" {
 				t.Errorf("%s has no description", def.Name)
 			}
-			if err := defcheck.Compile(pd, def); err != nil {
+			if err := defcheck.Compile(def); err != nil {
 				t.Error(err)
 			}
 			missing, err := defcheck.UndocumentedFields(def)

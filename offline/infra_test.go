@@ -10,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/oam-dev/kubevela/pkg/cue/definition"
 
 	"github.com/ml-platform/ml-platform/pkg/render"
 )
@@ -278,22 +277,15 @@ func infraStatus(t *testing.T, defName string, output map[string]interface{}, ou
 	if def == nil {
 		t.Fatalf("no %s component", defName)
 	}
-	health, _, _ := unstructured.NestedString(def.Object.Object, "spec", "status", "healthPolicy")
-	custom, _, _ := unstructured.NestedString(def.Object.Object, "spec", "status", "customStatus")
 	if outputs == nil {
 		outputs = map[string]interface{}{}
 	}
 	ctx := map[string]interface{}{"output": output, "outputs": outputs}
-	engine := definition.NewWorkloadAbstractEngine(defName, nil)
-	healthy, err := engine.HealthCheck(ctx, health, nil)
+	status, err := def.Status(ctx, nil)
 	if err != nil {
-		t.Fatalf("%s healthPolicy: %v", defName, err)
+		t.Fatalf("%s status: %v", defName, err)
 	}
-	msg, err := engine.Status(ctx, custom, nil)
-	if err != nil {
-		t.Fatalf("%s customStatus: %v", defName, err)
-	}
-	return healthy, msg
+	return status.Healthy, status.Message
 }
 
 func tfConfiguration(generation int64, status map[string]interface{}) map[string]interface{} {

@@ -13,7 +13,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/oam-dev/kubevela/pkg/cue/definition"
 
 	"github.com/ml-platform/ml-platform/pkg/render"
 )
@@ -696,16 +695,11 @@ func servingHealth(t *testing.T, params map[string]interface{}, deployments map[
 		"output":  map[string]interface{}{"apiVersion": "v1", "kind": "Service", "metadata": map[string]interface{}{"name": "srv"}},
 		"outputs": outputs,
 	}
-	engine := definition.NewWorkloadAbstractEngine("tfserving", stepPackageDiscover(t))
-	healthy, err := engine.HealthCheck(ctx, health, params)
+	status, err := def.Status(ctx, params)
 	if err != nil {
-		t.Fatalf("healthPolicy: %v", err)
+		t.Fatalf("status: %v", err)
 	}
-	message, err := engine.Status(ctx, custom, params)
-	if err != nil {
-		t.Fatalf("customStatus: %v", err)
-	}
-	return healthy, message
+	return status.Healthy, status.Message
 }
 
 func liveDeployment(generation, replicas int64, status map[string]interface{}) map[string]interface{} {

@@ -10,12 +10,8 @@ import (
 	"testing"
 
 	"cuelang.org/go/cue"
-	"github.com/kubevela/workflow/pkg/cue/model/value"
-	"github.com/kubevela/workflow/pkg/cue/packages"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/rest"
 
-	"github.com/oam-dev/kubevela/pkg/cue/definition"
 
 	"github.com/ml-platform/ml-platform/pkg/render"
 )
@@ -504,8 +500,6 @@ func trStatus(t *testing.T, spec, status map[string]interface{}) (bool, string) 
 	if def == nil {
 		t.Fatal("no tfjob component")
 	}
-	health, _, _ := unstructured.NestedString(def.Object.Object, "spec", "status", "healthPolicy")
-	custom, _, _ := unstructured.NestedString(def.Object.Object, "spec", "status", "customStatus")
 	output := map[string]interface{}{"apiVersion": "kubeflow.org/v1", "kind": "TFJob", "metadata": map[string]interface{}{"name": "my-tfjob-v1"}}
 	if spec != nil {
 		output["spec"] = spec
@@ -514,16 +508,11 @@ func trStatus(t *testing.T, spec, status map[string]interface{}) (bool, string) 
 		output["status"] = status
 	}
 	ctx := map[string]interface{}{"output": output, "outputs": map[string]interface{}{}}
-	engine := definition.NewWorkloadAbstractEngine("tfjob", nil)
-	healthy, err := engine.HealthCheck(ctx, health, nil)
+	res, err := def.Status(ctx, nil)
 	if err != nil {
-		t.Fatalf("healthPolicy: %v", err)
+		t.Fatalf("status: %v", err)
 	}
-	msg, err := engine.Status(ctx, custom, nil)
-	if err != nil {
-		t.Fatalf("customStatus: %v", err)
-	}
-	return healthy, msg
+	return res.Healthy, res.Message
 }
 
 func trCond(typ, status, message string) map[string]interface{} {
@@ -608,19 +597,15 @@ func trStep(t *testing.T, props, loaded, job string) cue.Value {
 	if def == nil {
 		t.Fatal("no ml-model-training step")
 	}
-	pd, err := packages.NewPackageDiscover(&rest.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := def.Template + "\nparameter: " + props + "\nload: value: " + loaded + "\n"
+	src := "parameter: " + props + "\nload: value: " + loaded + "\n"
 	if job != "" {
 		src += "apply: output: " + job + "\nread: value: " + job + "\n"
 	}
-	v, err := value.NewValue(src, pd, "")
+	v, err := render.CompileTemplate(def.Kind, def.Template, src)
 	if err != nil {
 		t.Fatalf("the step does not compile with these values: %s", render.Details(err))
 	}
-	return v.CueValue()
+	return v
 }
 
 func trLookup(t *testing.T, v cue.Value, path string) (cue.Value, bool) {
