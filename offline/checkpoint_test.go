@@ -373,10 +373,16 @@ func (w *stepWorld) renderComponent(_ context.Context, comp common.ApplicationCo
 	return workload, others, nil
 }
 
-// applyComponent is vela-core's ComponentApply: it renders the component,
+// applyComponent is vela-core v1.11's ComponentApply with
+// MultiStageComponentApply (on by default): it renders the component,
 // dispatches its objects, evaluates the component's health on the live
-// objects and returns the live objects, which the legacy #ApplyComponent
-// provider fills into output and outputs.<trait.oam.dev/resource>.
+// objects and, only when healthy, returns the live objects, which the legacy
+// #ApplyComponent provider fills into output and
+// outputs.<trait.oam.dev/resource>. While the component is unhealthy it
+// returns no objects (vela-core's dispatch stage stops there), so output is
+// not filled, whatever waitHealthy says. The addon's traits have no dispatch
+// stage of their own and no healthPolicy; a trait that has a stage fails the
+// test, as the world dispatches every object in one stage.
 func (w *stepWorld) applyComponent(ctx context.Context, comp common.ApplicationComponent, patcher *cue.Value, clusterName string, overrideNamespace string) (*unstructured.Unstructured, []*unstructured.Unstructured, bool, error) {
 	workload, others, err := w.renderComponent(ctx, comp, patcher, clusterName, overrideNamespace)
 	if err != nil {
@@ -398,6 +404,13 @@ func (w *stepWorld) applyComponent(ctx context.Context, comp common.ApplicationC
 		liveWorkload = w.get(workload.GroupVersionKind(), workload.GetNamespace(), workload.GetName())
 	}
 	for _, o := range others {
+		if typ := o.GetLabels()[oam.TraitTypeLabel]; typ != "" {
+			if def := addonRenderer(w.t).Catalog().Get(render.KindTrait, typ); def != nil {
+				if stage, _, _ := unstructured.NestedString(def.Object.Object, "spec", "stage"); stage != "" {
+					w.t.Fatalf("trait %s has dispatch stage %s, which the step world does not stage", typ, stage)
+				}
+			}
+		}
 		if err := w.applyObjects(ctx, clusterName, "", o); err != nil {
 			return nil, nil, false, err
 		}
@@ -414,7 +427,10 @@ func (w *stepWorld) applyComponent(ctx context.Context, comp common.ApplicationC
 	healthy := w.componentHealthy(comp, map[string]interface{}{"output": output, "outputs": liveOutputs}, props)
 	w.applied = append(w.applied, appliedComponent{Name: comp.Name, Namespace: overrideNamespace, Cluster: clusterName, Properties: props,
 		WaitHealthy: w.waitHealthy, Healthy: healthy})
-	return liveWorkload, liveOthers, healthy, nil
+	if !healthy {
+		return nil, nil, false, nil
+	}
+	return liveWorkload, liveOthers, true, nil
 }
 
 // componentHealthy evaluates the component definition's status (healthPolicy)
