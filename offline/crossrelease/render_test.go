@@ -20,6 +20,7 @@ type testApp struct {
 	file     string // snapshot copy of the Application
 	extraDef string // a folder of test doubles to render with, "" for none
 	types    []string
+	ns       string // the Application's metadata.namespace
 }
 
 // testdataApps and testdataDefs are the offline tests' valid Applications and
@@ -54,11 +55,11 @@ func appsToRender(t testing.TB) []testApp {
 			if err := os.WriteFile(copyPath, data, 0o644); err != nil {
 				return err
 			}
-			types, err := typesUsed(data)
+			types, ns, err := typesUsed(data)
 			if err != nil {
 				return fmt.Errorf("%s: %w", rel, err)
 			}
-			apps = append(apps, testApp{rel: rel, file: copyPath, extraDef: extraDef, types: types})
+			apps = append(apps, testApp{rel: rel, file: copyPath, extraDef: extraDef, types: types, ns: ns})
 			return nil
 		})
 		if err != nil && !os.IsNotExist(err) {
@@ -78,14 +79,17 @@ func appsToRender(t testing.TB) []testApp {
 }
 
 // typesUsed returns the component, trait, policy and workflow step types an
-// Application names.
-func typesUsed(data []byte) ([]string, error) {
+// Application names, and its namespace.
+func typesUsed(data []byte) ([]string, string, error) {
 	type typed struct {
 		Type     string  `json:"type"`
 		Traits   []typed `json:"traits"`
 		SubSteps []typed `json:"subSteps"`
 	}
 	var app struct {
+		Metadata struct {
+			Namespace string `json:"namespace"`
+		} `json:"metadata"`
 		Spec struct {
 			Components []typed `json:"components"`
 			Policies   []typed `json:"policies"`
@@ -95,7 +99,7 @@ func typesUsed(data []byte) ([]string, error) {
 		} `json:"spec"`
 	}
 	if err := yaml.Unmarshal(data, &app); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	seen := map[string]bool{}
 	var walk func([]typed)
@@ -116,7 +120,7 @@ func typesUsed(data []byte) ([]string, error) {
 		out = append(out, k)
 	}
 	sort.Strings(out)
-	return out, nil
+	return out, app.Metadata.Namespace, nil
 }
 
 // defName matches the top-level label of a definition file: `name: {` or
@@ -306,7 +310,15 @@ func TestRendersAgreeAcrossReleases(t *testing.T) {
 					t.Logf("skipped vela %s: %s", release, cannot)
 					continue
 				}
-				res := runCLI(t, release, repoRoot, "dry-run", "--offline", "-d", defs, "-f", app.file)
+				args := []string{"dry-run", "--offline", "-d", defs, "-f", app.file}
+				if app.ns != "" {
+					// v1.9.13's dry-run renders into the CLI's namespace
+					// ("default") whatever the Application says; the
+					// controller of every release, and the CLIs of v1.10.9
+					// and v1.11.0, use the Application's.
+					args = append(args, "-n", app.ns)
+				}
+				res := runCLI(t, release, repoRoot, args...)
 				if res.err != nil {
 					t.Errorf("vela %s dry-run --offline of %s failed: %s", release, app.rel, res)
 					continue
