@@ -9,9 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"cuelang.org/go/cue"
+	"github.com/kubevela/workflow/api/v1alpha1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
 
 	"github.com/ml-platform/ml-platform/pkg/render"
 )
@@ -588,130 +587,125 @@ func TestTrainingTFJobHealthAndStatus(t *testing.T) {
 	}
 }
 
-// trStep evaluates the ml-model-training template as the workflow engine sees
-// it once its actions have run: load.value, apply.output and read.value are
-// filled with what the providers would return.
-func trStep(t *testing.T, props, loaded, job string) cue.Value {
-	t.Helper()
-	def := addonRenderer(t).Catalog().Get(render.KindWorkflowStep, "ml-model-training")
-	if def == nil {
-		t.Fatal("no ml-model-training step")
-	}
-	src := "parameter: " + props + "\nload: value: " + loaded + "\n"
-	if job != "" {
-		src += "apply: output: " + job + "\nread: value: " + job + "\n"
-	}
-	v, err := render.CompileTemplate(def.Kind, def.Template, src)
-	if err != nil {
-		t.Fatalf("the step does not compile with these values: %s", render.Details(err))
-	}
-	return v
-}
+// trainingStepApp trains my-tfjob (with a labels trait) in its own namespace;
+// the other steps point ml-model-training at the wrong components.
+const trainingStepApp = `apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: trainer
+  namespace: team-a
+spec:
+  components:
+    - name: my-tfjob
+      type: tfjob
+      properties:
+        modelVersion: {modelName: m, imageRepo: myrepo/m}
+        tfReplicaSpecs:
+          PS:
+            replicas: 1
+            template: {spec: {containers: [{name: tensorflow, image: tf:1}]}}
+          Worker:
+            replicas: 3
+            template: {spec: {containers: [{name: tensorflow, image: tf:1}]}}
+      traits:
+        - type: labels
+          properties: {a: b}
+    - name: web
+      type: webservice
+      properties: {image: nginx}
+  workflow:
+    steps:
+      - name: train
+        type: ml-model-training
+        properties:
+          component: my-tfjob
+          dataset: {s3: {bucket: b, secretRef: {name: creds}}}
+      - name: train-plain
+        type: ml-model-training
+        properties: {component: my-tfjob}
+      - name: train-web
+        type: ml-model-training
+        properties: {component: web}
+      - name: train-nope
+        type: ml-model-training
+        properties: {component: nope}
+`
 
-func trLookup(t *testing.T, v cue.Value, path string) (cue.Value, bool) {
-	t.Helper()
-	x := v.LookupPath(cue.ParsePath(path))
-	return x, x.Exists()
-}
-
-func trString(t *testing.T, v cue.Value, path string) string {
-	t.Helper()
-	x, ok := trLookup(t, v, path)
-	if !ok {
-		t.Fatalf("the step has no %s", path)
-	}
-	s, err := x.String()
-	if err != nil {
-		t.Fatalf("%s: %s", path, render.Details(err))
-	}
-	return s
-}
-
+// TestTrainingStepLogic runs ml-model-training through KubeVela's workflow
+// engine, one reconcile per run, with the TFJob's status set between runs as
+// the training operator would.
 func TestTrainingStepLogic(t *testing.T) {
-	const comp = `{"my-tfjob": {name: "my-tfjob", type: "tfjob", properties: {modelVersion: modelName: "m"}, traits: [{type: "labels", properties: {a: "b"}}]}, "web": {name: "web", type: "webservice"}}`
-	job := func(conds, replicaStatuses string) string {
-		return `{apiVersion: "kubeflow.org/v1", kind: "TFJob", metadata: {name: "my-tfjob-v2", namespace: "team-a"},
-			spec: tfReplicaSpecs: {PS: replicas: 1, Worker: replicas: 3},
-			status: {conditions: ` + conds + `, replicaStatuses: ` + replicaStatuses + `}}`
-	}
-	const props = `{component: "my-tfjob", dataset: s3: {bucket: "b", secretRef: name: "creds"}}`
-
+	const job = "my-tfjob-v1"
 	t.Run("unknown component fails", func(t *testing.T) {
-		v := trStep(t, `{component: "nope"}`, comp, "")
-		if got := trString(t, v, "check.notFound.message"); !strings.Contains(got, `component "nope" is not in this application`) {
-			t.Errorf("message = %q", got)
-		}
+		r := newStepWorld(t, trainingStepApp).run("train-nope")
+		stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseFailed)
+		stepMustContain(t, "message", r.Status.Message, `component "nope" is not in this application: ml-model-training needs the name of one of its tfjob components`)
 	})
 	t.Run("component of another type fails", func(t *testing.T) {
-		v := trStep(t, `{component: "web"}`, comp, "")
-		if got := trString(t, v, "check.wrongType.message"); !strings.Contains(got, `component "web" is of type webservice: ml-model-training trains tfjob components only`) {
-			t.Errorf("message = %q", got)
+		w := newStepWorld(t, trainingStepApp)
+		r := w.run("train-web")
+		stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseFailed)
+		stepMustContain(t, "message", r.Status.Message, `component "web" is of type webservice: ml-model-training trains tfjob components only`)
+		if len(w.applied) > 0 {
+			t.Errorf("the step applied %+v for a webservice", w.applied)
 		}
 	})
 	t.Run("applies the component with the dataset trait, without a health wait", func(t *testing.T) {
-		v := trStep(t, props, comp, job(`[]`, `{}`))
-		if _, failing := trLookup(t, v, "check.notFound"); failing {
-			t.Error("the step fails a tfjob component as not found")
+		w := newStepWorld(t, trainingStepApp)
+		r := w.run("train")
+		stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseRunning)
+		trEqual(t, "message", r.Status.Message, "Waiting for the training operator to pick up TFJob "+job)
+		if len(w.applied) != 1 || w.applied[0].Name != "my-tfjob" || w.applied[0].WaitHealthy {
+			t.Fatalf("applied = %+v, want my-tfjob once without waitHealthy", w.applied)
 		}
-		var applied struct {
-			Name   string
-			Type   string
-			Traits []struct {
-				Type       string
-				Properties map[string]interface{}
-			}
+		tf := w.get(gvkTFJob, "team-a", job)
+		if tf.GetLabels()["a"] != "b" {
+			t.Errorf("TFJob labels = %v: the component's own labels trait is lost", tf.GetLabels())
 		}
-		x, _ := trLookup(t, v, "apply.value")
-		if err := x.Decode(&applied); err != nil {
-			t.Fatal(render.Details(err))
+		worker, _, _ := unstructured.NestedMap(tf.Object, "spec", "tfReplicaSpecs", "Worker", "template", "spec")
+		if !strings.Contains(fmt.Sprint(worker["initContainers"]), "dataset") {
+			t.Errorf("the Worker has no dataset loader (ml-dataset trait): %v", worker["initContainers"])
 		}
-		if applied.Name != "my-tfjob" || applied.Type != "tfjob" || len(applied.Traits) != 2 || applied.Traits[0].Type != "labels" || applied.Traits[1].Type != "ml-dataset" {
-			t.Fatalf("applied component = %+v, want my-tfjob with its labels trait and ml-dataset", applied)
+	})
+	t.Run("no dataset, no loader", func(t *testing.T) {
+		w := newStepWorld(t, trainingStepApp)
+		stepWantPhase(t, w.run("train-plain"), v1alpha1.WorkflowStepPhaseRunning)
+		worker, _, _ := unstructured.NestedMap(w.get(gvkTFJob, "team-a", job).Object, "spec", "tfReplicaSpecs", "Worker", "template", "spec")
+		if strings.Contains(fmt.Sprint(worker["initContainers"]), "dataset") {
+			t.Errorf("a dataset loader without a dataset: %v", worker["initContainers"])
 		}
-		trEqual(t, "ml-dataset properties", applied.Traits[1].Properties, map[string]interface{}{
-			"loaderImage": "rclone/rclone:1.68",
-			"s3": map[string]interface{}{"bucket": "b", "path": "", "secretRef": map[string]interface{}{
-				"name": "creds", "accessKeyIdKey": "accessKeyId", "secretAccessKeyKey": "secretAccessKey"}},
+	})
+	t.Run("waits with progress, fails at once with the job's message", func(t *testing.T) {
+		w := newStepWorld(t, trainingStepApp)
+		stepWantPhase(t, w.run("train"), v1alpha1.WorkflowStepPhaseRunning)
+		w.setStatus(gvkTFJob, "team-a", job, map[string]interface{}{"conditions": []interface{}{trCond("Created", "True", "")}})
+		r := w.run("train")
+		stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseRunning)
+		trEqual(t, "message", r.Status.Message, "TFJob "+job+" created, waiting for pods")
+		w.setStatus(gvkTFJob, "team-a", job, map[string]interface{}{
+			"conditions":      []interface{}{trCond("Created", "True", ""), trCond("Running", "True", "")},
+			"replicaStatuses": map[string]interface{}{"Worker": map[string]interface{}{"active": int64(2)}, "PS": map[string]interface{}{"active": int64(1)}},
 		})
-		if wh, _ := trLookup(t, v, "apply.waitHealthy"); fmt.Sprint(wh) != "false" {
-			t.Errorf("apply.waitHealthy = %v, want false", wh)
-		}
-		trEqual(t, "log label selector", trString(t, v, `log.source.resources[0].labelSelector."training.kubeflow.org/job-name"`), "my-tfjob-v2")
-		trEqual(t, "log namespace", trString(t, v, "log.source.resources[0].namespace"), "team-a")
-		trEqual(t, "read name", trString(t, v, "read.value.metadata.name"), "my-tfjob-v2")
-		trEqual(t, "wait message", trString(t, v, "wait.message"), "Waiting for the training operator to pick up TFJob my-tfjob-v2")
+		r = w.run("train")
+		stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseRunning)
+		trEqual(t, "message", r.Status.Message, "Running: 2/3 workers active")
+		w.setStatus(gvkTFJob, "team-a", job, map[string]interface{}{"conditions": []interface{}{
+			trCond("Running", "False", ""),
+			trCond("Failed", "True", "TFJob team-a/"+job+" has failed because 1 Worker replica(s) failed."),
+		}})
+		r = w.run("train")
+		stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseFailed)
+		trEqual(t, "message", r.Status.Message, "TFJob "+job+" failed: TFJob team-a/"+job+" has failed because 1 Worker replica(s) failed.")
 	})
-	t.Run("no dataset, no trait", func(t *testing.T) {
-		v := trStep(t, `{component: "my-tfjob"}`, comp, job(`[]`, `{}`))
-		var traits []map[string]interface{}
-		x, _ := trLookup(t, v, "apply.value.traits")
-		if err := x.Decode(&traits); err != nil {
-			t.Fatal(render.Details(err))
-		}
-		trEqual(t, "traits", traits, []map[string]interface{}{{"type": "labels", "properties": map[string]interface{}{"a": "b"}}})
-	})
-	t.Run("running shows progress", func(t *testing.T) {
-		v := trStep(t, props, comp, job(`[{type: "Created", status: "True"}, {type: "Running", status: "True"}]`, `{Worker: active: 2, PS: active: 1}`))
-		trEqual(t, "wait message", trString(t, v, "wait.message"), "Running: 2/3 workers active")
-		if c, _ := trLookup(t, v, "wait.continue"); fmt.Sprint(c) != "false" {
-			t.Errorf("wait.continue = %v while running", c)
-		}
-		if _, failing := trLookup(t, v, "fail.jobFailed"); failing {
-			t.Error("the step fails a running job")
-		}
-	})
-	t.Run("failed fails at once with the job's message", func(t *testing.T) {
-		v := trStep(t, props, comp, job(`[{type: "Running", status: "False"}, {type: "Failed", status: "True", reason: "TFJobFailed", message: "TFJob team-a/my-tfjob-v2 has failed because 1 Worker replica(s) failed."}]`, `{Worker: failed: 1}`))
-		trEqual(t, "fail message", trString(t, v, "fail.jobFailed.message"), "TFJob my-tfjob-v2 failed: TFJob team-a/my-tfjob-v2 has failed because 1 Worker replica(s) failed.")
-	})
-	t.Run("succeeded continues", func(t *testing.T) {
-		v := trStep(t, props, comp, job(`[{type: "Running", status: "False"}, {type: "Succeeded", status: "True"}]`, `{Worker: succeeded: 3}`))
-		if c, _ := trLookup(t, v, "wait.continue"); fmt.Sprint(c) != "true" {
-			t.Errorf("wait.continue = %v after Succeeded", c)
-		}
-		trEqual(t, "wait message", trString(t, v, "wait.message"), "TFJob my-tfjob-v2 succeeded")
-		if _, failing := trLookup(t, v, "fail.jobFailed"); failing {
-			t.Error("the step fails a succeeded job")
+	t.Run("succeeds with a final health-waiting apply", func(t *testing.T) {
+		w := newStepWorld(t, trainingStepApp)
+		stepWantPhase(t, w.run("train"), v1alpha1.WorkflowStepPhaseRunning)
+		w.setStatus(gvkTFJob, "team-a", job, map[string]interface{}{"conditions": []interface{}{trCond("Running", "False", ""), trCond("Succeeded", "True", "")}})
+		r := w.run("train")
+		stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseSucceeded)
+		last := w.applied[len(w.applied)-1]
+		if !last.WaitHealthy || !last.Healthy {
+			t.Errorf("last apply = %+v, want one that waits for health and finds it", last)
 		}
 	})
 }
