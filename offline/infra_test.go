@@ -10,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-
 	"github.com/ml-platform/ml-platform/pkg/render"
 )
 
@@ -442,7 +441,21 @@ func TestTerraformApplyRefusesOtherComponents(t *testing.T) {
 	w.app.Spec.Workflow.Steps[0].Properties.Raw = []byte(`{"component":"kubeflow"}`)
 	r = w.run("create-prod-cluster")
 	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseFailed)
-	stepMustContain(t, "message", r.Status.Message, `component "kubeflow" emits a HelmRelease, not a terraform-controller Configuration`)
+	stepMustContain(t, "message", r.Status.Message, `component "kubeflow" (helm-chart) emits no terraform-controller Configuration: apply it with apply-component or deploy`)
+}
+
+// The step finds the Configuration by KubeVela's labels in the namespace it
+// applied the component to, not from the apply's output (which KubeVela 1.11
+// leaves empty while the component is unhealthy).
+func TestTerraformApplyFollowsTheNamespaceParameter(t *testing.T) {
+	w := infraWorld(t)
+	w.app.Spec.Workflow.Steps[0].Properties.Raw = []byte(`{"component":"prod-cluster","namespace":"ml-infra-2"}`)
+	r := w.run("create-prod-cluster")
+	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseRunning)
+	stepMustContain(t, "message", r.Status.Message, "Configuration prod-cluster: Waiting for terraform-controller")
+	assertEqual(t, "applied to ml-infra-2", w.exists(gvkConfiguration, "ml-infra-2", "prod-cluster"), true)
+	w.setStatus(gvkConfiguration, "ml-infra-2", "prod-cluster", map[string]interface{}{"apply": map[string]interface{}{"state": "Available"}})
+	stepWantPhase(t, w.run("create-prod-cluster"), v1alpha1.WorkflowStepPhaseSucceeded)
 }
 
 func TestHelmApplyWaitsForReadyAndFailsOnTerminalReasons(t *testing.T) {
@@ -470,6 +483,19 @@ func TestHelmApplyWaitsForReadyAndFailsOnTerminalReasons(t *testing.T) {
 	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseFailed)
 	stepMustContain(t, "failure message", r.Status.Message,
 		"HelmRelease kubeflow failed (InstallFailed): Helm install failed: unable to build kubernetes objects from release manifest")
+}
+
+func TestHelmApplyRefusesOtherComponents(t *testing.T) {
+	w := infraWorld(t)
+	w.app.Spec.Workflow.Steps[2].Properties.Raw = []byte(`{"component":"kubeflw"}`)
+	r := w.run("deploy-kubeflow")
+	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseFailed)
+	stepMustContain(t, "message", r.Status.Message, `component "kubeflw" is not in this application`)
+
+	w.app.Spec.Workflow.Steps[2].Properties.Raw = []byte(`{"component":"s3-bucket"}`)
+	r = w.run("deploy-kubeflow")
+	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseFailed)
+	stepMustContain(t, "message", r.Status.Message, `component "s3-bucket" (s3-bucket) emits no fluxcd HelmRelease: apply it with apply-component or deploy`)
 }
 
 func TestHelmApplyKeepsWaitingWhileRetriesRemain(t *testing.T) {
