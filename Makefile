@@ -10,18 +10,27 @@ export VELA ?= v1.11.0
 # Where built control-plane binaries and cluster state live.
 export ML_PLATFORM_CACHE ?= $(HOME)/.cache/ml-platform
 
+# Every supported release; make test runs the whole e2e suite on $(VELA) and
+# the specs labelled $(E2E_RELEASE_LABELS) on each of the others.
+RELEASES := v1.9.13 v1.10.9 v1.11.0
+OTHER_RELEASES := $(filter-out $(VELA),$(RELEASES))
+E2E_RELEASE_LABELS ?= pipeline || faults || security
+
 APP ?= examples/pipeline/app.yaml
 N ?= 100
 
-.PHONY: help test test-offline lint vet render demo e2e e2e-kind up down bench bench-scale stage package tools
+.PHONY: help test test-offline lint vet render demo e2e e2e-kind e2e-releases up down bench bench-scale stage package tools clis
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-test: lint test-offline e2e-kind e2e ## Everything: lint, offline tests, e2e (embedded control plane or $$KUBECONFIG), and kind where Docker runs.
+test: lint test-offline e2e-kind e2e e2e-releases ## Everything: lint, offline tests, e2e on every release (embedded control plane, or $$KUBECONFIG), kind where Docker runs.
 
-test-offline: ## Offline tests: definitions, examples, the bad-input corpus, the renderer (no cluster).
-	go test -count=1 -short ./pkg/... ./offline/... ./hack/... ./bench/...
+test-offline: clis ## Offline tests: definitions, examples on every release's CLI, the bad-input corpus, the renderer (no cluster).
+	ML_PLATFORM_REQUIRE_RELEASES=1 go test -count=1 -short ./pkg/... ./offline/... ./hack/... ./bench/...
+
+clis: ## Build the vela CLI of every supported release (the cross-release render check uses them).
+	@for v in $(RELEASES); do VELA=$$v bash hack/tools/build.sh vela || exit 1; done
 
 lint: vet ## go vet, definition checks, helper drift, version bump check.
 	go test -count=1 -run 'TestDefinitions|TestInlinedHelpers|TestSchemas|TestVersionBump|TestReadmeReferenceIsGenerated|TestAddonCRDFileIsGenerated' ./offline/
@@ -45,6 +54,13 @@ tools: ## Build the control-plane binaries that are missing (only the vela CLI w
 e2e: tools ## The e2e suite: against $$KUBECONFIG, else on the embedded control plane it starts and stops.
 	$(if $(KUBECONFIG),,go test -count=1 -run TestEnvironment ./hack/controlplane/)
 	go test -v -count=1 -timeout 60m ./e2e/ -ginkgo.v
+
+e2e-releases: ## The pipeline, faults and security specs on the other supported releases (embedded control plane only).
+	$(if $(KUBECONFIG),@echo "e2e-releases: skipped: \$$KUBECONFIG is one cluster with one KubeVela release",@for v in $(OTHER_RELEASES); do \
+		echo "==> e2e on KubeVela $$v: $(E2E_RELEASE_LABELS)"; \
+		VELA=$$v bash hack/tools/build.sh vela-core vela && \
+		VELA=$$v go test -v -count=1 -timeout 60m ./e2e/ -ginkgo.v -ginkgo.label-filter='$(E2E_RELEASE_LABELS)' || exit 1; \
+	done)
 
 e2e-kind: ## The e2e suite on a kind cluster (skipped with a clear message where Docker does not run).
 	E2E_CLUSTER=kind go test -v -count=1 -timeout 60m ./e2e/ -ginkgo.v

@@ -29,6 +29,8 @@ var (
 		"required fields (name!:) do not parse on KubeVela 1.9 (CUE v0.5): use a constraint and a check with a message"}
 	RuleAndIndex = Rule{"and-index",
 		"&& does not short-circuit on KubeVela 1.10+: an index on its right side is evaluated even when the left side is false; guard it with if or a [if ... {x}, fallback][0] list"}
+	RuleListValue = Rule{"list-value",
+		"op.#List lists the kind given as value on KubeVela 1.10+ (and crashes without it or without a filter): set value: resource and a filter"}
 	RuleDisjunctionDefault = Rule{"disjunction-default",
 		"a disjunction outside parameter needs a default (*x | y): CUE v0.9+ leaves an ambiguous one incomplete and the step or trait fails to marshal"}
 )
@@ -67,6 +69,10 @@ func PortabilityProblems(file string, src []byte) ([]string, error) {
 			case token.ADD, token.MUL:
 				if isList(x.X) || isList(x.Y) {
 					report(x, RuleListArithmetic)
+				}
+			case token.AND:
+				if lit := listCall(x); lit != nil && !(hasField(lit, "value") && hasField(lit, "filter")) {
+					report(x, RuleListValue)
 				}
 			case token.LAND:
 				if idx := unguardedIndex(x.Y); idx != nil {
@@ -155,4 +161,32 @@ func unguardedIndex(e ast.Expr) ast.Node {
 func isBottom(e ast.Expr) bool {
 	_, ok := e.(*ast.BottomLit)
 	return ok
+}
+
+// listCall returns the struct of an `op.#List & {...}` call.
+func listCall(x *ast.BinaryExpr) *ast.StructLit {
+	sel, ok := x.X.(*ast.SelectorExpr)
+	if !ok {
+		return nil
+	}
+	pkg, ok := sel.X.(*ast.Ident)
+	if !ok || pkg.Name != "op" {
+		return nil
+	}
+	if name, _, _ := ast.LabelName(sel.Sel); name != "#List" {
+		return nil
+	}
+	lit, _ := x.Y.(*ast.StructLit)
+	return lit
+}
+
+func hasField(lit *ast.StructLit, name string) bool {
+	for _, d := range lit.Elts {
+		if f, ok := d.(*ast.Field); ok {
+			if n, _, _ := ast.LabelName(f.Label); n == name {
+				return true
+			}
+		}
+	}
+	return false
 }
