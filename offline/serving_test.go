@@ -769,6 +769,15 @@ func TestServingHealthAndStatus(t *testing.T) {
 	}}
 	_, msg = servingHealth(t, unresolved, map[string]map[string]interface{}{"model-predictor": liveDeployment(1, 1, nil)})
 	servingEqual(t, "unresolved message", msg, "model-predictor: 0/1 ready, 100% traffic (model version mymodel-v2 not resolved: deploy this component with the ml-model-serving step)")
+
+	// Deployed by the step: KubeVela 1.11 evaluates the status with the
+	// Application's properties (no modelImage), but the Deployment loads the model.
+	loaded := liveDeployment(1, 1, ready(1))
+	loaded["spec"].(map[string]interface{})["template"] = map[string]interface{}{"spec": map[string]interface{}{
+		"initContainers": []interface{}{map[string]interface{}{"name": "model-loader", "image": "r/m:mymodel-v2"}},
+	}}
+	_, msg = servingHealth(t, unresolved, map[string]map[string]interface{}{"model-predictor": loaded})
+	servingEqual(t, "message once the step deployed the version", msg, "model-predictor: 1/1 ready, 100% traffic")
 }
 
 func TestServingStepKeepsApplyingTheNamespaceItCreated(t *testing.T) {
