@@ -192,28 +192,6 @@ func cliEnv(home string) []string {
 	return env
 }
 
-// copyTree copies the folder src to dst.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-}
-
 // `vela addon package` of the staged addon succeeds on every release and
 // writes the chart archive named after the addon's version.
 func TestAddonPackagesOnEveryRelease(t *testing.T) {
@@ -232,7 +210,7 @@ func TestAddonPackagesOnEveryRelease(t *testing.T) {
 				t.Fatal(err)
 			}
 			addonDir := filepath.Join(work, stage.AddonName)
-			if err := copyTree(staged, addonDir); err != nil {
+			if err := stage.CopyTree(staged, addonDir); err != nil {
 				t.Fatal(err)
 			}
 			res := runCLI(t, release, work, "addon", "package", stage.AddonName)

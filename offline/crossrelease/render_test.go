@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/ml-platform/ml-platform/pkg/stage"
 )
 
 // testApp is one Application the releases render.
@@ -70,7 +72,7 @@ func appsToRender(t testing.TB) []testApp {
 	var extra string
 	if _, err := os.Stat(filepath.Join(repoRoot, testdataDefs)); err == nil {
 		extra = filepath.Join(tmpRoot, "testdata-definitions")
-		if err := copyTree(filepath.Join(repoRoot, testdataDefs), extra); err != nil {
+		if err := stage.CopyTree(filepath.Join(repoRoot, testdataDefs), extra); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -183,11 +185,11 @@ func definitionsFor(t testing.TB, release string, app testApp) (dir string, adde
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := copyTree(filepath.Join(stagedAddon(t), "definitions"), dir); err != nil {
+	if err := stage.CopyTree(filepath.Join(stagedAddon(t), "definitions"), dir); err != nil {
 		t.Fatal(err)
 	}
 	if app.extraDef != "" {
-		if err := copyTree(app.extraDef, filepath.Join(dir, "testdata")); err != nil {
+		if err := stage.CopyTree(app.extraDef, filepath.Join(dir, "testdata")); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -33,14 +33,15 @@ func Stage(repoRoot, dst string) error {
 		if _, err := os.Stat(src); os.IsNotExist(err) {
 			continue
 		}
-		if err := copyTree(src, filepath.Join(dst, p)); err != nil {
+		if err := CopyTree(src, filepath.Join(dst, p)); err != nil {
 			return fmt.Errorf("failed to stage %s: %w", p, err)
 		}
 	}
 	return nil
 }
 
-func copyTree(src, dst string) error {
+// CopyTree copies the folder src to dst, creating the folders it needs.
+func CopyTree(src, dst string) error {
 	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
