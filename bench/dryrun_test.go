@@ -73,3 +73,29 @@ func BenchmarkControllerRenderRatio(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkControllerRender is each side of BenchmarkControllerRenderRatio
+// on its own, so that allocs/op splits into ours and the webservice
+// baseline's (the ratio benchmark's allocs/op is their sum).
+func BenchmarkControllerRender(b *testing.B) {
+	f := setUp(b)
+	c := newControllerRender(b, f)
+	noTraits := f.pipeline.DeepCopy()
+	for i := range noTraits.Spec.Components {
+		noTraits.Spec.Components[i].Traits = nil
+	}
+	for _, v := range []struct {
+		name string
+		app  *v1beta1.Application
+	}{{"pipeline", f.pipeline}, {"without-traits", noTraits}, {"webservice", f.webservices}} {
+		app := v.app.DeepCopy()
+		if app.Namespace == "" {
+			app.Namespace = "default"
+		}
+		b.Run(v.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				c.render(b, app)
+			}
+		})
+	}
+}
