@@ -37,10 +37,7 @@ func (c *controllerRender) render(b *testing.B, app *v1beta1.Application) {
 func BenchmarkControllerRenderRatio(b *testing.B) {
 	f := setUp(b)
 	c := newControllerRender(b, f)
-	noTraits := f.pipeline.DeepCopy()
-	for i := range noTraits.Spec.Components {
-		noTraits.Spec.Components[i].Traits = nil
-	}
+	noTraits := withoutTraits(f.pipeline)
 	for _, v := range []struct {
 		name string
 		app  *v1beta1.Application
@@ -80,10 +77,7 @@ func BenchmarkControllerRenderRatio(b *testing.B) {
 func BenchmarkControllerRender(b *testing.B) {
 	f := setUp(b)
 	c := newControllerRender(b, f)
-	noTraits := f.pipeline.DeepCopy()
-	for i := range noTraits.Spec.Components {
-		noTraits.Spec.Components[i].Traits = nil
-	}
+	noTraits := withoutTraits(f.pipeline)
 	for _, v := range []struct {
 		name string
 		app  *v1beta1.Application
@@ -98,4 +92,13 @@ func BenchmarkControllerRender(b *testing.B) {
 			}
 		})
 	}
+}
+
+// withoutTraits returns a copy of app whose components have no traits.
+func withoutTraits(app *v1beta1.Application) *v1beta1.Application {
+	out := app.DeepCopy()
+	for i := range out.Spec.Components {
+		out.Spec.Components[i].Traits = nil
+	}
+	return out
 }
