@@ -202,4 +202,16 @@ func TestKubeVelaReleasesMatchToolModules(t *testing.T) {
 			t.Errorf("%s does not default to KubeVela %s (pattern %s)", file, DefaultKubeVelaRelease, pattern)
 		}
 	}
+	// The Makefile's RELEASES (make clis, make e2e-releases) lists them all.
+	data, err := os.ReadFile(filepath.Join("..", "..", "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ""
+	if m := regexp.MustCompile(`(?m)^RELEASES := (.+)$`).FindSubmatch(data); m != nil {
+		got = string(m[1])
+	}
+	if want := strings.Join(KubeVelaReleases, " "); got != want {
+		t.Errorf("the Makefile's RELEASES is %q, want %q", got, want)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ml-platform/ml-platform/pkg/stage"
+	"github.com/ml-platform/ml-platform/pkg/vela"
 )
 
 // repoRoot is the addon's root folder, relative to this package.
@@ -20,7 +21,7 @@ const repoRoot = "../.."
 
 // releases are the KubeVela releases the addon supports, oldest first; the
 // newest one present is the baseline the others are compared with.
-var releases = []string{"v1.9.13", "v1.10.9", "v1.11.0"}
+var releases = vela.Releases
 
 // requireEnv=1 makes a test fail, not skip, when fewer than two release
 // CLIs are built (with two or more, a missing one is still skipped).
@@ -29,18 +30,8 @@ const requireEnv = "ML_PLATFORM_REQUIRE_RELEASES"
 // cliTimeout bounds one CLI call (each takes 1-3 s).
 const cliTimeout = 2 * time.Minute
 
-func cacheDir() string {
-	if d := os.Getenv("ML_PLATFORM_CACHE"); d != "" {
-		return d
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "ml-platform")
-}
-
-// cliPath is where `make tools` puts a release's vela CLI.
-func cliPath(release string) string {
-	return filepath.Join(cacheDir(), "bin", "vela-"+release)
-}
+// cliPath is where `make clis` puts a release's vela CLI.
+func cliPath(release string) string { return vela.BuiltBinary(release) }
 
 func required() bool { return os.Getenv(requireEnv) == "1" }
 
@@ -51,7 +42,7 @@ func presentReleases() (present []string, missing []string) {
 		if fi, err := os.Stat(cliPath(r)); err == nil && !fi.IsDir() {
 			present = append(present, r)
 		} else {
-			missing = append(missing, fmt.Sprintf("vela %s: no CLI at %s (make tools builds it)", r, cliPath(r)))
+			missing = append(missing, fmt.Sprintf("vela %s: no CLI at %s (make clis builds it)", r, cliPath(r)))
 		}
 	}
 	return present, missing
@@ -77,7 +68,7 @@ func checkReleases(t *testing.T) []string {
 func skipMissing(t *testing.T, release string) {
 	t.Helper()
 	if _, err := os.Stat(cliPath(release)); err != nil {
-		t.Skipf("vela %s: no CLI at %s (make tools builds it)", release, cliPath(release))
+		t.Skipf("vela %s: no CLI at %s (make clis builds it)", release, cliPath(release))
 	}
 }
 

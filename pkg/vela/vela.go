@@ -34,12 +34,7 @@ func FindBinary() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	cache := os.Getenv("ML_PLATFORM_CACHE")
-	if cache == "" {
-		home, _ := os.UserHomeDir()
-		cache = filepath.Join(home, ".cache", "ml-platform")
-	}
-	built := filepath.Join(cache, "bin", "vela-"+release)
+	built := BuiltBinary(release)
 	if _, err := os.Stat(built); err == nil {
 		return built, nil
 	}
@@ -49,6 +44,18 @@ func FindBinary() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no vela CLI %s in %s: run `VELA=%s hack/tools/build.sh vela` or set $%s", release, filepath.Dir(built), release, EnvBinary)
+}
+
+// BuiltBinary is where hack/tools/build.sh puts release's vela CLI:
+// $ML_PLATFORM_CACHE/bin/vela-<release>, the cache defaulting to
+// ~/.cache/ml-platform.
+func BuiltBinary(release string) string {
+	cache := os.Getenv("ML_PLATFORM_CACHE")
+	if cache == "" {
+		home, _ := os.UserHomeDir()
+		cache = filepath.Join(home, ".cache", "ml-platform")
+	}
+	return filepath.Join(cache, "bin", "vela-"+release)
 }
 
 // Run runs `vela args...` and returns its combined output. A non-zero exit
