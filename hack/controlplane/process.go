@@ -73,8 +73,16 @@ func (p process) start(args, env []string) error {
 	}
 	go func() { _ = cmd.Wait() }() // reap it if it exits while we still run
 	pid := cmd.Process.Pid
-	if err := os.WriteFile(p.pidFile, []byte(fmt.Sprintf("%d %s %s\n", pid, startTime(pid), p.binary)), 0o644); err != nil {
+	if err := p.writeRecord(pid, p.binary); err != nil {
 		_ = cmd.Process.Kill()
+		return err
+	}
+	return nil
+}
+
+// writeRecord writes the PID file that record reads: "<pid> <start time> <binary>".
+func (p process) writeRecord(pid int, binary string) error {
+	if err := os.WriteFile(p.pidFile, []byte(fmt.Sprintf("%d %s %s\n", pid, startTime(pid), binary)), 0o644); err != nil {
 		return fmt.Errorf("failed to write the PID file of %s: %w", p.name, err)
 	}
 	return nil
@@ -288,9 +296,5 @@ func (e *Environment) adopt(name string, pid int) error {
 	if err := os.MkdirAll(filepath.Dir(p.pidFile), 0o755); err != nil {
 		return fmt.Errorf("failed to create %s: %w", filepath.Dir(p.pidFile), err)
 	}
-	record := fmt.Sprintf("%d %s %s\n", pid, startTime(pid), argv0)
-	if err := os.WriteFile(p.pidFile, []byte(record), 0o644); err != nil {
-		return fmt.Errorf("failed to write the PID file of %s: %w", name, err)
-	}
-	return nil
+	return p.writeRecord(pid, string(argv0))
 }
