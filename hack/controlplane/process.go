@@ -65,7 +65,7 @@ func (p process) start(args, env []string) error {
 	fmt.Fprintf(log, "==== %s starting %s %s\n", time.Now().Format(time.RFC3339), p.binary, strings.Join(args, " "))
 
 	cmd := exec.Command(p.binary, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(inheritedEnv(), env...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -297,4 +297,18 @@ func (e *Environment) adopt(name string, pid int) error {
 		return fmt.Errorf("failed to create %s: %w", filepath.Dir(p.pidFile), err)
 	}
 	return p.writeRecord(pid, string(argv0))
+}
+
+// inheritedEnv is this process's environment without CUE_EXPERIMENT: the
+// offline renderer sets it for itself (pkg/render/cueenv, vela-core v1.11's
+// value), and a component gets only what its own configuration says (for
+// vela-core, its release's chart), not what the caller evaluates CUE with.
+func inheritedEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "CUE_EXPERIMENT=") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }

@@ -188,3 +188,18 @@ func TestStopStopsAStrayProcess(t *testing.T) {
 		t.Errorf("the stray pid %d survived Stop", cmd.Process.Pid)
 	}
 }
+
+// A component does not inherit the CUE setting of the process that starts it
+// (pkg/render/cueenv sets v1.11's for itself): vela-core v1.9/v1.10 run with
+// none, as their charts do, and v1.11 with its chart's own.
+func TestComponentsDoNotInheritCUEExperiment(t *testing.T) {
+	t.Setenv("CUE_EXPERIMENT", "evalv3=0,keepvalidators=0")
+	t.Setenv("ML_PLATFORM_PROBE", "kept")
+	env := strings.Join(inheritedEnv(), "\n")
+	if strings.Contains(env, "CUE_EXPERIMENT=") {
+		t.Error("the inherited environment carries CUE_EXPERIMENT")
+	}
+	if !strings.Contains(env, "ML_PLATFORM_PROBE=kept") {
+		t.Error("the inherited environment lost an unrelated variable")
+	}
+}

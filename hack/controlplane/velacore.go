@@ -1,5 +1,7 @@
 package controlplane
 
+import "github.com/ml-platform/ml-platform/pkg/render/cueenv"
+
 // vela-core runs with the flags and environment that its release's Helm chart
 // (charts/vela-core/templates/kubevela-controller.yaml with the chart's
 // default values.yaml) gives the controller, so that the addon is tested
@@ -75,9 +77,11 @@ var velaCoreChartArgs = map[string][]string{
 
 // velaCoreChartEnv is the controller's environment in each release's chart:
 // 1.11 runs CUE v0.14 with the evalv3 evaluator and the keepvalidators
-// behaviour switched off (featureGates.enableCueExpVariable, default true).
+// behaviour switched off (featureGates.enableCueExpVariable, default true),
+// the setting the offline renderer evaluates with too (pkg/render/cueenv), so
+// the chart comparison keeps both right.
 var velaCoreChartEnv = map[string][]string{
-	"v1.11.0": {"CUE_EXPERIMENT=evalv3=0,keepvalidators=0"},
+	"v1.11.0": {"CUE_EXPERIMENT=" + cueenv.Experiment},
 }
 
 func concat(lists ...[]string) []string {
