@@ -70,7 +70,7 @@ var _ = Describe("The ml-model-training step and the tfjob component", Label("tr
 		c := c
 		It("fails at once when the step names "+c.component, func(ctx SpecContext) {
 			ns := newNamespace(ctx, "training-"+c.component, nil)
-			app, err := render.ParseApplication([]byte(strings.Replace(stepOnlyApp, "COMPONENT", c.component, 1)))
+			app, _, err := render.ParseApplication([]byte(strings.Replace(stepOnlyApp, "COMPONENT", c.component, 1)))
 			Expect(err).NotTo(HaveOccurred())
 			name := upApplication(ctx, app, ns)
 			step := waitForStep(ctx, ns, name, "train-model", workflowv1alpha1.WorkflowStepPhaseFailed)

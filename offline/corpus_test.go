@@ -38,7 +38,7 @@ func TestInvalidCorpusIsRejectedWithFieldNamedErrors(t *testing.T) {
 			if len(want) == 0 {
 				t.Fatalf("%s has no `# error:` line", f)
 			}
-			app, err := render.ParseApplication(data)
+			app, _, err := render.ParseApplication(data)
 			if err == nil {
 				_, err = addonRenderer(t).Render(context.Background(), app)
 			}

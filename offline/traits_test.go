@@ -49,7 +49,7 @@ func testdataRenderer(t testing.TB) *render.Renderer {
 // renderWithFakes renders an Application (YAML text) with the test doubles.
 func renderWithFakes(t testing.TB, doc string) *render.Result {
 	t.Helper()
-	app, err := render.ParseApplication([]byte(doc))
+	app, _, err := render.ParseApplication([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}

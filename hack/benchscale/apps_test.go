@@ -24,7 +24,7 @@ func TestWebserviceTwinsEmitWhatTheServingCopiesEmit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	example, err := render.ReadApplication("../../examples/serving/app.yaml")
+	example, _, err := render.ReadApplication("../../examples/serving/app.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ type scaleResult struct {
 // theAppsOfOneKind builds the N apps of a run: copies of the serving
 // example, or their webservice twins.
 func theAppsOfOneKind(kind, example string, n int) (apps []*v1beta1.Application, objects string, pods int, err error) {
-	base, err := render.ReadApplication(example)
+	base, _, err := render.ReadApplication(example)
 	if err != nil {
 		return nil, "", 0, err
 	}

@@ -88,7 +88,7 @@ func measureTheStepOverhead(ctx context.Context, o options) (*stepOverhead, erro
 		res.Waiting = append(res.Waiting, w)
 	}
 
-	example, err := render.ReadApplication(o.example)
+	example, _, err := render.ReadApplication(o.example)
 	if err != nil {
 		return res, err
 	}

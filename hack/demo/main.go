@@ -107,9 +107,12 @@ func run(ctx context.Context, o options) error {
 	if err := enableAddon(ctx, v, embedded); err != nil {
 		return err
 	}
-	app, err := render.ReadApplication(o.appFile)
+	app, warnings, err := render.ReadApplication(o.appFile)
 	if err != nil {
 		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(os.Stderr, "warning:", w)
 	}
 	if err := removePreviousRun(ctx, c, o.namespace, app.Name); err != nil {
 		return err

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 
 	oamv1alpha1 "github.com/kubevela/pkg/apis/oam/v1alpha1"
@@ -120,28 +119,6 @@ func (r *Result) YAML() ([]byte, error) {
 		buf.Write(out)
 	}
 	return buf.Bytes(), nil
-}
-
-// ReadApplication reads an Application from a YAML file, rejecting fields
-// that an Application does not have.
-func ReadApplication(path string) (*v1beta1.Application, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("failed to read application: %w", err)
-	}
-	return ParseApplication(data)
-}
-
-// ParseApplication decodes an Application from YAML strictly.
-func ParseApplication(data []byte) (*v1beta1.Application, error) {
-	app := &v1beta1.Application{}
-	if err := yaml.UnmarshalStrict(data, app); err != nil {
-		return nil, fmt.Errorf("not a valid Application: %w", err)
-	}
-	if app.Kind != "Application" {
-		return nil, fmt.Errorf("not an Application: kind is %q", app.Kind)
-	}
-	return app, nil
 }
 
 // Validate checks every component, trait, policy and workflow step of the

@@ -28,7 +28,7 @@ func newRenderer(t *testing.T) *render.Renderer {
 }
 
 func TestRenderEmitsWorkloadAndTraitPatch(t *testing.T) {
-	app, err := render.ReadApplication("testdata/apps/good.yaml")
+	app, _, err := render.ReadApplication("testdata/apps/good.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestMisspelledPropertiesAreRejectedWithTheirPath(t *testing.T) {
 			if bad == string(src) {
 				t.Fatalf("case did not change the app")
 			}
-			app, err := render.ParseApplication([]byte(bad))
+			app, _, err := render.ParseApplication([]byte(bad))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,7 +115,7 @@ func TestMisspelledPropertiesAreRejectedWithTheirPath(t *testing.T) {
 }
 
 func TestUnknownApplicationFieldsAreRejected(t *testing.T) {
-	_, err := render.ParseApplication([]byte("apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: {name: x}\nspec:\n  componets: []\n"))
+	_, _, err := render.ParseApplication([]byte("apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: {name: x}\nspec:\n  componets: []\n"))
 	if err == nil || !strings.Contains(err.Error(), "componets") {
 		t.Fatalf("want an error naming componets, got %v", err)
 	}
@@ -129,11 +129,11 @@ func TestDryRunRendersWithoutValidating(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, err := render.ParseApplication(src)
+	good, _, err := render.ParseApplication(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad, err := render.ParseApplication([]byte(strings.Replace(string(src), "component: train", "componnent: train", 1)))
+	bad, _, err := render.ParseApplication([]byte(strings.Replace(string(src), "component: train", "componnent: train", 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
