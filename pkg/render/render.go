@@ -122,16 +122,18 @@ func (r *Result) YAML() ([]byte, error) {
 }
 
 // Validate checks every component, trait, policy and workflow step of the
-// Application against its definition. It returns a *ValidationError listing
+// Application against its definition, the component every step names
+// (ComponentTypesAnnotation), and the Kubernetes values in the pod templates
+// the properties carry (checkPodSpecs). It returns a *ValidationError listing
 // every problem, or nil.
 func (r *Renderer) Validate(app *v1beta1.Application) error {
 	var problems []Problem
 	for _, c := range app.Spec.Components {
 		subject := fmt.Sprintf("component %q (%s)", c.Name, c.Type)
-		problems = append(problems, r.check(KindComponent, c.Type, subject, raw(c.Properties), false)...)
+		problems = append(problems, withPodSpecs(r.check(KindComponent, c.Type, subject, raw(c.Properties), false), subject, raw(c.Properties))...)
 		for _, t := range c.Traits {
 			tsubject := fmt.Sprintf("component %q trait %s", c.Name, t.Type)
-			problems = append(problems, r.check(KindTrait, t.Type, tsubject, raw(t.Properties), false)...)
+			problems = append(problems, withPodSpecs(r.check(KindTrait, t.Type, tsubject, raw(t.Properties), false), tsubject, raw(t.Properties))...)
 		}
 	}
 	for _, p := range app.Spec.Policies {
@@ -140,9 +142,9 @@ func (r *Renderer) Validate(app *v1beta1.Application) error {
 	}
 	if app.Spec.Workflow != nil {
 		for _, s := range app.Spec.Workflow.Steps {
-			problems = append(problems, r.checkStep(s.WorkflowStepBase, "")...)
+			problems = append(problems, r.checkStep(app, s.WorkflowStepBase, "")...)
 			for _, sub := range s.SubSteps {
-				problems = append(problems, r.checkStep(sub, s.Name+"/")...)
+				problems = append(problems, r.checkStep(app, sub, s.Name+"/")...)
 			}
 		}
 	}
@@ -152,9 +154,17 @@ func (r *Renderer) Validate(app *v1beta1.Application) error {
 	return nil
 }
 
-func (r *Renderer) checkStep(s oamv1alpha1.WorkflowStepBase, prefix string) []Problem {
+// checkStep checks a step's properties and, when they are valid, the
+// component it names (see ComponentTypesAnnotation).
+func (r *Renderer) checkStep(app *v1beta1.Application, s oamv1alpha1.WorkflowStepBase, prefix string) []Problem {
 	subject := fmt.Sprintf("workflow step %q (%s)", prefix+s.Name, s.Type)
-	return r.check(KindWorkflowStep, s.Type, subject, raw(s.Properties), true)
+	problems := r.check(KindWorkflowStep, s.Type, subject, raw(s.Properties), true)
+	for _, p := range problems {
+		if p.Path == "properties.component" {
+			return problems
+		}
+	}
+	return append(problems, r.checkComponentRef(app, s, subject)...)
 }
 
 func (r *Renderer) check(kind, typ, subject string, props json.RawMessage, requireConcrete bool) []Problem {
@@ -163,6 +173,21 @@ func (r *Renderer) check(kind, typ, subject string, props json.RawMessage, requi
 		return []Problem{{Subject: subject, Message: fmt.Sprintf("%q is not a known %s type", typ, kind)}}
 	}
 	return checkProperties(def, subject, props, requireConcrete)
+}
+
+// withPodSpecs adds the problems checkPodSpecs finds in the properties at
+// paths the definition's own check has not reported already.
+func withPodSpecs(problems []Problem, subject string, props json.RawMessage) []Problem {
+	reported := map[string]bool{}
+	for _, p := range problems {
+		reported[p.Path] = true
+	}
+	for _, p := range checkPodSpecs(subject, props) {
+		if !reported[p.Path] {
+			problems = append(problems, p)
+		}
+	}
+	return problems
 }
 
 // raw returns a property block's JSON, or nil when there is none.
