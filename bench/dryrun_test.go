@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/oam-dev/kubevela/apis/core.oam.dev/v1beta1"
 
@@ -17,80 +16,48 @@ import (
 // by either.
 type controllerRender struct{ r *render.Renderer }
 
-func newControllerRender(b *testing.B, f *fixture) *controllerRender {
-	b.Helper()
+func newControllerRender(tb testing.TB, f *fixture) *controllerRender {
+	tb.Helper()
 	return &controllerRender{r: f.r}
 }
 
-func (c *controllerRender) render(b *testing.B, app *v1beta1.Application) {
+func (c *controllerRender) render(tb testing.TB, app *v1beta1.Application) {
 	if _, err := c.r.DryRun(context.Background(), app); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 }
 
-// BenchmarkControllerRenderRatio is BenchmarkRenderRatio without the
-// offline renderer's validation of properties and workflow steps: the cost
-// per emitted object that vela-core pays to render the components on every
-// reconcile, ours over the built-in webservice's. "without-traits" drops
-// the pipeline's arms-metrics and arms-logging traits (and the ConfigMap
-// arms-metrics emits) to show what they cost.
-func BenchmarkControllerRenderRatio(b *testing.B) {
-	f := setUp(b)
-	c := newControllerRender(b, f)
-	noTraits := withoutTraits(f.pipeline)
+// controllerSides are the sides of vela-core's code path: the pipeline,
+// the pipeline without its traits (arms-metrics and arms-logging, and the
+// ConfigMap arms-metrics emits) to show what they cost, and the webservice
+// baseline.
+func (f *fixture) controllerSides(tb testing.TB) []side {
+	c := newControllerRender(tb, f)
+	var sides []side
 	for _, v := range []struct {
 		name string
 		app  *v1beta1.Application
-	}{{"pipeline", f.pipeline}, {"without-traits", noTraits}} {
+	}{{"pipeline", f.pipeline}, {"pipeline-without-traits", withoutTraits(f.pipeline)}, {"webservice", f.webservices}} {
 		app := v.app.DeepCopy()
 		if app.Namespace == "" {
 			app.Namespace = "default"
 		}
 		res, err := f.r.Render(context.Background(), app)
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
-		objects := len(res.Objects)
-		b.Run(v.name, func(b *testing.B) {
-			var ours, theirs time.Duration
-			for i := 0; i < b.N; i++ {
-				t0 := time.Now()
-				c.render(b, app)
-				t1 := time.Now()
-				c.render(b, f.webservices)
-				ours += t1.Sub(t0)
-				theirs += time.Since(t1)
-			}
-			perOurs := float64(ours.Nanoseconds()) / float64(b.N) / float64(objects)
-			perTheirs := float64(theirs.Nanoseconds()) / float64(b.N) / float64(f.webserviceObjects)
-			b.ReportMetric(float64(objects), "objects")
-			b.ReportMetric(perOurs, "ours-ns/object")
-			b.ReportMetric(perTheirs, "webservice-ns/object")
-			b.ReportMetric(perOurs/perTheirs, "ratio")
-		})
+		sides = append(sides, side{v.name, len(res.Objects), func(tb testing.TB) { c.render(tb, app) }})
 	}
+	return sides
 }
 
-// BenchmarkControllerRender is each side of BenchmarkControllerRenderRatio
-// on its own, so that allocs/op splits into ours and the webservice
-// baseline's (the ratio benchmark's allocs/op is their sum).
+// BenchmarkControllerRender is BenchmarkRender without the offline
+// renderer's validation of properties and workflow steps: what vela-core
+// pays to render the components on every reconcile, each side alone.
 func BenchmarkControllerRender(b *testing.B) {
 	f := setUp(b)
-	c := newControllerRender(b, f)
-	noTraits := withoutTraits(f.pipeline)
-	for _, v := range []struct {
-		name string
-		app  *v1beta1.Application
-	}{{"pipeline", f.pipeline}, {"without-traits", noTraits}, {"webservice", f.webservices}} {
-		app := v.app.DeepCopy()
-		if app.Namespace == "" {
-			app.Namespace = "default"
-		}
-		b.Run(v.name, func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				c.render(b, app)
-			}
-		})
+	for _, s := range f.controllerSides(b) {
+		b.Run(s.name, func(b *testing.B) { benchSide(b, s) })
 	}
 }
 
