@@ -48,9 +48,12 @@ func addonRenderer(t testing.TB) *render.Renderer {
 // and fails the test on any error.
 func renderFile(t testing.TB, path string) *render.Result {
 	t.Helper()
-	app, err := render.ReadApplication(filepath.Join(repoRoot, path))
+	app, warnings, err := render.ReadApplication(filepath.Join(repoRoot, path))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, w := range warnings {
+		t.Logf("%s: warning: %s", path, w)
 	}
 	res, err := addonRenderer(t).Render(context.Background(), app)
 	if err != nil {
@@ -62,7 +65,7 @@ func renderFile(t testing.TB, path string) *render.Result {
 // renderYAML renders an Application given as YAML text.
 func renderYAML(t testing.TB, doc string) (*render.Result, error) {
 	t.Helper()
-	app, err := render.ParseApplication([]byte(doc))
+	app, _, err := render.ParseApplication([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
