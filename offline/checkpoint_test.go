@@ -82,7 +82,7 @@ type stepWorld struct {
 
 func newStepWorld(t testing.TB, appYAML string, objs ...client.Object) *stepWorld {
 	t.Helper()
-	app, err := render.ParseApplication([]byte(appYAML))
+	app, _, err := render.ParseApplication([]byte(appYAML))
 	if err != nil {
 		t.Fatal(err)
 	}
