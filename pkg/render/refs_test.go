@@ -41,12 +41,38 @@ func TestStepsMustNameAComponentOfATypeTheyAccept(t *testing.T) {
 			}
 		})
 	}
+	save := "      - name: save\n        type: demo-save\n      - name: gate"
+	second := "    - name: train2\n      type: demo-job\n      properties: {image: busybox}\n  workflow:"
+	for name, c := range map[string]struct{ app, want string }{
+		"default, none": {strings.Replace(strings.Replace(string(src), "type: demo-job", "type: webservice", 1), "      - name: gate", save, 1),
+			`workflow step "save" (demo-save): properties.component: is not set and this application has no demo-job component: demo-save needs the name of one of its demo-job components`},
+		"default, several": {strings.Replace(strings.Replace(string(src), "  workflow:", second, 1), "      - name: gate", save, 1),
+			`workflow step "save" (demo-save): properties.component: is not set and this application has several demo-job components (train, train2): set it to one of them`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			app, _, err := render.ParseApplication([]byte(c.app))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = r.Validate(app)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("want an error with %q, got %v", c.want, err)
+			}
+		})
+	}
 	good, _, err := render.ParseApplication([]byte(strings.Replace(string(src), "  components:\n", web, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.Render(context.Background(), good); err != nil {
 		t.Fatalf("a step naming a demo-job: %v", err)
+	}
+	onlyOne, _, err := render.ParseApplication([]byte(strings.Replace(string(src), "      - name: gate", save, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Validate(onlyOne); err != nil {
+		t.Fatalf("a step defaulting to the only demo-job: %v", err)
 	}
 	if got := r.Catalog().Get(render.KindWorkflowStep, "demo-step").ComponentTypes(); len(got) != 1 || got[0] != "demo-job" {
 		t.Errorf("ComponentTypes = %q", got)
