@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	workflowv1alpha1 "github.com/kubevela/workflow/api/v1alpha1"
 	. "github.com/onsi/ginkgo/v2"
@@ -55,7 +56,20 @@ func enableAddon(ctx context.Context) {
 
 // disableAddonKeepsCRDs disables the addon (forced: the suite's apps may
 // still use its definitions) and checks that the CRDs it installed survive.
+// The end state: the addon's application and its resource trackers are gone
+// (KubeVela has finished garbage-collecting what it tracked), and each CRD
+// is the same object as before, Established, with no deletion timestamp: a
+// CRD being deleted still answers a Get, so existing is not enough.
 func disableAddonKeepsCRDs(ctx context.Context) {
+	addonLabels := client.MatchingLabels{"app.oam.dev/name": "addon-" + addonName}
+	crds := &apiextensionsv1.CustomResourceDefinitionList{}
+	Expect(cluster.client.List(ctx, crds, addonLabels)).To(Succeed())
+	before := map[string]types.UID{}
+	for _, c := range crds.Items {
+		before[c.Name] = c.UID
+	}
+	Expect(before).To(HaveKey("tfjobs.kubeflow.org"), "the addon installed no TFJob CRD")
+
 	By("vela addon disable " + addonName)
 	_, err := cluster.vela.DisableAddon(ctx, addonName, true)
 	Expect(err).NotTo(HaveOccurred())
@@ -63,12 +77,35 @@ func disableAddonKeepsCRDs(ctx context.Context) {
 		app := &v1beta1.Application{}
 		err := cluster.client.Get(ctx, types.NamespacedName{Namespace: "vela-system", Name: "addon-" + addonName}, app)
 		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the addon application is still there")
+		rts := &v1beta1.ResourceTrackerList{}
+		g.Expect(cluster.client.List(ctx, rts, client.MatchingLabels{
+			"app.oam.dev/name": "addon-" + addonName, "app.oam.dev/namespace": "vela-system"})).To(Succeed())
+		g.Expect(rts.Items).To(BeEmpty(), "KubeVela has not finished garbage-collecting the addon's resources")
 	}, stepTimeout, poll).Should(Succeed())
-	Consistently(func(g Gomega) {
+	for name, uid := range before {
+		By("the CRD " + name + " is still served")
 		crd := &apiextensionsv1.CustomResourceDefinition{}
-		g.Expect(cluster.client.Get(ctx, types.NamespacedName{Name: "tfjobs.kubeflow.org"}, crd)).To(Succeed(),
-			"disabling the addon deleted the TFJob CRD")
-	}, consistently, poll).Should(Succeed())
+		Expect(cluster.client.Get(ctx, types.NamespacedName{Name: name}, crd)).To(Succeed(), "disabling the addon deleted the CRD "+name)
+		Expect(crd.UID).To(Equal(uid), "the CRD %s was re-created", name)
+		Expect(crd.DeletionTimestamp).To(BeNil(), "the CRD %s is being deleted", name)
+		Expect(crdCondition(crd, apiextensionsv1.Established)).To(Equal(apiextensionsv1.ConditionTrue), "the CRD %s is not Established", name)
+		Expect(crdCondition(crd, apiextensionsv1.Terminating)).NotTo(Equal(apiextensionsv1.ConditionTrue), "the CRD %s is terminating", name)
+	}
+	By("TFJobs can still be listed")
+	jobs := &unstructured.UnstructuredList{}
+	jobs.SetAPIVersion("kubeflow.org/v1")
+	jobs.SetKind("TFJobList")
+	Expect(cluster.client.List(ctx, jobs)).To(Succeed())
+}
+
+// crdCondition returns the status of a CRD condition, or "".
+func crdCondition(crd *apiextensionsv1.CustomResourceDefinition, typ apiextensionsv1.CustomResourceDefinitionConditionType) apiextensionsv1.ConditionStatus {
+	for _, c := range crd.Status.Conditions {
+		if c.Type == typ {
+			return c.Status
+		}
+	}
+	return ""
 }
 
 // newNamespace creates a namespace <prefix>-<random> for one spec and
@@ -294,3 +331,114 @@ func createSecret(ctx context.Context, namespace, name string, typ corev1.Secret
 func clientInNamespace(ns string) client.InNamespace { return client.InNamespace(ns) }
 
 func clientLabels(l map[string]string) client.MatchingLabels { return client.MatchingLabels(l) }
+
+// expectWorkflowFailed waits for the end state of a workflow that a step
+// failed: the workflow is terminated and finished, the app's phase is
+// workflowFailed (what vela-core v1.9.13, v1.10.9 and v1.11.0 set for
+// workflow state "failed": a step failed, not a manual terminate), the step
+// is Failed, and each later step was Skipped without running. Nothing runs
+// after this: a terminated workflow's steps are not executed again.
+func expectWorkflowFailed(ctx context.Context, namespace, app, failed string, skipped ...string) *v1beta1.Application {
+	By(fmt.Sprintf("the workflow of %s ends: %s failed, the app is workflowFailed", app, failed))
+	var got *v1beta1.Application
+	Eventually(func(g Gomega) {
+		a, err := appflow.Get(ctx, cluster.client, namespace, app)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(a.Status.Workflow).NotTo(BeNil())
+		g.Expect(a.Status.Phase).To(Equal(common.ApplicationWorkflowFailed), describeSteps(a))
+		g.Expect(a.Status.Workflow.Terminated).To(BeTrue(), "workflow not terminated: "+describeSteps(a))
+		g.Expect(a.Status.Workflow.Finished).To(BeTrue(), "workflow not finished: "+describeSteps(a))
+		g.Expect(a.Status.Workflow.EndTime.IsZero()).To(BeFalse(), "workflow has no end time: "+describeSteps(a))
+		s := appflow.Step(a, failed)
+		g.Expect(s).NotTo(BeNil(), describeSteps(a))
+		g.Expect(s.Phase).To(Equal(workflowv1alpha1.WorkflowStepPhaseFailed), describeSteps(a))
+		for _, name := range skipped {
+			s := appflow.Step(a, name)
+			g.Expect(s).NotTo(BeNil(), "step %s has no status: %s", name, describeSteps(a))
+			g.Expect(s.Phase).To(Equal(workflowv1alpha1.WorkflowStepPhaseSkipped), describeSteps(a))
+		}
+		got = a
+	}, stepTimeout, poll).Should(Succeed())
+	return got
+}
+
+// expectFailedAtOnce checks that a step failed through its own op.#Fail
+// (reason Action: not a timeout, not FailedAfterRetries) at its first
+// execution, before any backoff: a second execution comes at least
+// minStepBackoff later, so it would show a later lastExecuteTime than
+// firstExecuteTime.
+func expectFailedAtOnce(app *v1beta1.Application, step string) {
+	s := appflow.Step(app, step)
+	Expect(s).NotTo(BeNil(), describeSteps(app))
+	Expect(s.Phase).To(Equal(workflowv1alpha1.WorkflowStepPhaseFailed), describeSteps(app))
+	Expect(s.Reason).To(Equal("Action"), "the step did not fail through op.#Fail: "+describeSteps(app))
+	Expect(s.LastExecuteTime.Time).To(BeTemporally("==", s.FirstExecuteTime.Time),
+		"the step ran more than once before failing (first %s, last %s): it did not fail at once",
+		s.FirstExecuteTime.UTC().Format(time.RFC3339), s.LastExecuteTime.UTC().Format(time.RFC3339))
+	AddReportEntry("step "+step+" failed", fmt.Sprintf("at its only execution, %s after the workflow started",
+		s.LastExecuteTime.Sub(app.Status.Workflow.StartTime.Time)))
+}
+
+// expectFailedWithinBackoff checks that a step failed through its own
+// op.#Fail (reason Action) at an execution no later than one backoff after
+// the change it reacts to (since): a waiting step is executed again at most
+// maxWaitBackoff after its previous execution, so "fails at once" means
+// within that, not within the step's timeout.
+func expectFailedWithinBackoff(app *v1beta1.Application, step string, since time.Time) {
+	s := appflow.Step(app, step)
+	Expect(s).NotTo(BeNil(), describeSteps(app))
+	Expect(s.Phase).To(Equal(workflowv1alpha1.WorkflowStepPhaseFailed), describeSteps(app))
+	Expect(s.Reason).To(Equal("Action"), "the step did not fail through op.#Fail: "+describeSteps(app))
+	failedAt := s.LastExecuteTime.Time
+	Expect(failedAt).To(BeTemporally(">=", since.Add(-timestampGrain)), "the step failed before the change it reports")
+	Expect(failedAt).To(BeTemporally("<=", since.Add(maxWaitBackoff+timestampGrain)),
+		"the step failed %s after the change: more than one backoff (%s)", failedAt.Sub(since), maxWaitBackoff)
+	AddReportEntry("step "+step+" failed", fmt.Sprintf("%s after the change it reports (one backoff is at most %s)",
+		failedAt.Sub(since), maxWaitBackoff))
+}
+
+// expectPodSecurityEnforced shows that the real apiserver enforces the
+// restricted Pod Security Standard in a namespace: a pod running as root is
+// refused (server-side dry-run create: admission runs, nothing is stored),
+// while the same pod made compliant is accepted. A pod of the addon's that is
+// admitted there afterwards is therefore compliant, not merely unchecked.
+func expectPodSecurityEnforced(ctx context.Context, namespace string) {
+	By("the apiserver refuses a root pod in " + namespace + " (dry run)")
+	pod := func(name string, compliant bool) *corev1.Pod {
+		p := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+			Spec: corev1.PodSpec{
+				AutomountServiceAccountToken: ptrTo(false),
+				Containers: []corev1.Container{{
+					Name: "probe", Image: "busybox:1.36", Command: []string{"sleep", "3600"},
+					SecurityContext: &corev1.SecurityContext{RunAsUser: ptrTo(int64(0))},
+				}},
+			},
+		}
+		if compliant {
+			p.Spec.SecurityContext = &corev1.PodSecurityContext{
+				RunAsNonRoot:   ptrTo(true),
+				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+			}
+			p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{
+				RunAsUser:                ptrTo(int64(65532)),
+				AllowPrivilegeEscalation: ptrTo(false),
+				Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+			}
+		}
+		return p
+	}
+	// Eventually: until the namespace's default ServiceAccount exists, the
+	// ServiceAccount admission plugin refuses every pod, for another reason.
+	Eventually(func(g Gomega) {
+		err := cluster.client.Create(ctx, pod("root-probe", false), client.DryRunAll)
+		g.Expect(err).To(HaveOccurred(), "the apiserver admitted a root pod: restricted is not enforced in %s", namespace)
+		g.Expect(apierrors.IsForbidden(err)).To(BeTrue(), "not refused by admission: %v", err)
+		g.Expect(err.Error()).To(ContainSubstring(`violates PodSecurity "restricted:latest"`))
+		g.Expect(err.Error()).To(ContainSubstring("runAsUser=0"))
+		g.Expect(cluster.client.Create(ctx, pod("compliant-probe", true), client.DryRunAll)).To(Succeed(),
+			"the compliant probe was refused too: the refusal is not the policy's")
+	}, objectTimeout, poll).Should(Succeed())
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -23,6 +23,7 @@ var _ = Describe("Pod security", Label("security"), func() {
 				Expect(client.IgnoreNotFound(cluster.client.Delete(ctx, dev))).To(Succeed())
 			}
 		})
+		expectPodSecurityEnforced(ctx, dev.Name)
 		app := upExample(ctx, servingExample, ns)
 
 		waitForStep(ctx, ns, app, "serve-in-dev", workflowv1alpha1.WorkflowStepPhaseSucceeded)

@@ -93,6 +93,7 @@ var _ = Describe("Serving with tfserving and ml-model-serving", Label("serving")
 
 		step := waitForStep(ctx, ns, name, "serve-in-dev", workflowv1alpha1.WorkflowStepPhaseFailed)
 		Expect(step.Message).To(Equal("model version mnist-v9 not found; run ml-model-checkpoint first"))
+		expectFailedAtOnce(expectWorkflowFailed(ctx, ns, name, "serve-in-dev"), "serve-in-dev")
 		Expect(listObjects(ctx, "apps/v1", "Deployment", ns+"-dev", nil)).To(BeEmpty())
 	})
 })
@@ -198,6 +199,17 @@ var _ = Describe("Model versions with ml-model-checkpoint", Label("serving", "ch
 		step := waitForStep(ctx, ns, name, "save-model", workflowv1alpha1.WorkflowStepPhaseFailed)
 		Expect(step.Message).To(ContainSubstring(
 			"building model image registry.example.com/team/mnist:mnist-v1 failed in pod " + name + "-build-mnist-v1: container builder exited with code 1 (Error): simulated failure"))
+		By("the step failed within one backoff of the builder's exit, and the workflow ended")
+		pod := &corev1.Pod{}
+		Expect(cluster.client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name + "-build-mnist-v1"}, pod)).To(Succeed())
+		var exited metav1.Time
+		for _, c := range pod.Status.ContainerStatuses {
+			if c.Name == "builder" && c.State.Terminated != nil {
+				exited = c.State.Terminated.FinishedAt
+			}
+		}
+		Expect(exited.IsZero()).To(BeFalse(), "the builder container has no finishedAt")
+		expectFailedWithinBackoff(expectWorkflowFailed(ctx, ns, name, "save-model"), "save-model", exited.Time)
 		cm := &corev1.ConfigMap{}
 		err := cluster.client.Get(ctx, types.NamespacedName{Namespace: ns, Name: "model-version-mnist-v1"}, cm)
 		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "a failed build wrote a record")

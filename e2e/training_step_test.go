@@ -36,6 +36,7 @@ spec:
 var _ = Describe("The ml-model-training step and the tfjob component", Label("training"), func() {
 	It("trains in a namespace that enforces the restricted Pod Security Standard, and reports the run in the component status", func(ctx SpecContext) {
 		ns := newNamespace(ctx, "training-restricted", map[string]string{"pod-security.kubernetes.io/enforce": "restricted"})
+		expectPodSecurityEnforced(ctx, ns)
 		prepareTraining(ctx, ns, "mnist")
 		app := upExample(ctx, trainingExample, ns)
 
@@ -75,6 +76,8 @@ var _ = Describe("The ml-model-training step and the tfjob component", Label("tr
 			name := upApplication(ctx, app, ns)
 			step := waitForStep(ctx, ns, name, "train-model", workflowv1alpha1.WorkflowStepPhaseFailed)
 			Expect(step.Message).To(ContainSubstring(c.message))
+			expectFailedAtOnce(expectWorkflowFailed(ctx, ns, name, "train-model"), "train-model")
+			Expect(listObjects(ctx, "kubeflow.org/v1", "TFJob", ns, nil)).To(BeEmpty(), "the failed step applied a TFJob")
 		})
 	}
 })

@@ -1,14 +1,14 @@
 package e2e
 
 import (
+	"time"
+
 	oamv1alpha1 "github.com/kubevela/pkg/apis/oam/v1alpha1"
 	workflowv1alpha1 "github.com/kubevela/workflow/api/v1alpha1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
-	"github.com/ml-platform/ml-platform/pkg/appflow"
 )
 
 const trainingExample = "examples/training/app.yaml"
@@ -31,6 +31,21 @@ func tfjobCondition(job unstructured.Unstructured, typ string) (status, message 
 		}
 	}
 	return "", ""
+}
+
+// tfjobConditionTime returns the lastTransitionTime of a TFJob condition.
+func tfjobConditionTime(job unstructured.Unstructured, typ string) (time.Time, bool) {
+	conds, _, _ := unstructured.NestedSlice(job.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]interface{})
+		if m["type"] != typ {
+			continue
+		}
+		s, _ := m["lastTransitionTime"].(string)
+		t, err := time.Parse(time.RFC3339, s)
+		return t, err == nil
+	}
+	return time.Time{}, false
 }
 
 // expectAllReplicasRan checks, from the TFJob's own status, that every
@@ -102,13 +117,13 @@ var _ = Describe("Training with ml-model-training", Label("training"), func() {
 		_, msg := tfjobCondition(jobs[0], "Failed")
 		Expect(msg).NotTo(BeEmpty())
 		Expect(step.Message).To(ContainSubstring(msg))
-		By("the workflow stops: the evaluation gate never starts")
-		Consistently(func(g Gomega) {
-			a := getApp(ctx, ns, name)
-			s := appflow.Step(a, "evaluate-model")
-			g.Expect(s == nil || s.Phase == workflowv1alpha1.WorkflowStepPhasePending || s.Phase == workflowv1alpha1.WorkflowStepPhaseSkipped).
-				To(BeTrue(), describeSteps(a))
-			g.Expect(a.Status.Phase).NotTo(BeEquivalentTo("running"))
-		}, consistently, poll).Should(Succeed())
+		By("the step failed within one backoff of the TFJob's failure")
+		failedAt, ok := tfjobConditionTime(jobs[0], "Failed")
+		Expect(ok).To(BeTrue(), "the Failed condition has no lastTransitionTime")
+		By("the workflow stops: it ends workflowFailed, and the evaluation gate is skipped, never suspended")
+		a := expectWorkflowFailed(ctx, ns, name, "train-model", "evaluate-model")
+		expectFailedWithinBackoff(a, "train-model", failedAt)
+		Expect(a.Status.Workflow.Suspend).To(BeFalse(), describeSteps(a))
+		Expect(tfjobsOf(ctx, ns, name, "mnist")).To(HaveLen(1), "the failed training was retried with a new TFJob")
 	})
 })

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"time"
 
 	workflowv1alpha1 "github.com/kubevela/workflow/api/v1alpha1"
 	. "github.com/onsi/ginkgo/v2"
@@ -188,6 +189,7 @@ var _ = Describe("The spec's Initializer as an Application", Label("infra"), Ord
 		waitForStep(ctx, ns, app, "create-s3-bucket", workflowv1alpha1.WorkflowStepPhaseRunning)
 		conf, err := getObject(ctx, "terraform.core.oam.dev/v1beta2", "Configuration", ns, "s3-bucket")
 		Expect(err).NotTo(HaveOccurred())
+		failed := time.Now()
 		setStatus(ctx, "terraform.core.oam.dev/v1beta2", "Configuration", ns, "s3-bucket", map[string]interface{}{
 			"observedGeneration": conf.GetGeneration(),
 			"apply": map[string]interface{}{
@@ -197,5 +199,6 @@ var _ = Describe("The spec's Initializer as an Application", Label("infra"), Ord
 		})
 		s := waitForStep(ctx, ns, app, "create-s3-bucket", workflowv1alpha1.WorkflowStepPhaseFailed)
 		Expect(s.Message).To(ContainSubstring("Configuration s3-bucket Failed (ApplyFailed): Error: [ERROR] BucketAlreadyExists"))
+		expectFailedWithinBackoff(expectWorkflowFailed(ctx, ns, app, "create-s3-bucket"), "create-s3-bucket", failed)
 	})
 })
