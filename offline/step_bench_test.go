@@ -53,8 +53,18 @@ func serveOneApp(tb testing.TB, appYAML string) {
 			tb.Fatalf("reconcile %d: %s %s", round+1, r.Status.Phase, r.Status.Message)
 		}
 	}
-	w.setStatus(gvkDeployment, "default-dev", "mnist-stable", readyDeployment(2))
-	w.setStatus(gvkDeployment, "default-dev", "mnist-canary", readyDeployment(1))
+	// The Deployment controller has caught up with the latest spec: every
+	// replica of it is available.
+	for _, d := range []struct {
+		name     string
+		replicas int64
+	}{{"mnist-stable", 2}, {"mnist-canary", 1}} {
+		status := readyDeployment(d.replicas)
+		if g := w.get(gvkDeployment, "default-dev", d.name).GetGeneration(); g > 0 {
+			status["observedGeneration"] = g
+		}
+		w.setStatus(gvkDeployment, "default-dev", d.name, status)
+	}
 	if r := w.run("serve-in-dev"); r.Status.Phase != v1alpha1.WorkflowStepPhaseSucceeded {
 		tb.Fatalf("last reconcile: %s %s", r.Status.Phase, r.Status.Message)
 	}
