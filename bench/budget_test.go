@@ -11,8 +11,8 @@ import (
 // testing.AllocsPerRun varied by 0.003 %), unlike its time on a shared
 // machine, so the budget is allocations. Each budget is 1.3× the count
 // measured when it was set: loose enough for small changes to the
-// definitions; it catches a regression the size of KubeVela 1.11's per-trait
-// cost (+53 %), not one the size of 0.2.0's render gain (+14 % to undo), which
+// definitions; it catches a regression the size of the move from KubeVela
+// v1.9.13 to v1.11.0 (+53 %), not one the size of 0.2.0's render gain (+14 % to undo), which
 // only the benchmarks show (docs/performance.md, "Budgets").
 //
 // To update, after a change that moves the cost on purpose (a KubeVela or CUE
