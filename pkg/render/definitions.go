@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"cuelang.org/go/cue"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -43,6 +44,9 @@ type Definition struct {
 	Description string
 	// Object is the Kubernetes object (ComponentDefinition, TraitDefinition, ...).
 	Object *unstructured.Unstructured
+
+	parameterOnce sync.Once
+	hasParameter  bool
 }
 
 // LoadDefinitionFile parses one `vela def` CUE file with KubeVela's own loader
@@ -168,6 +172,17 @@ func (c *Catalog) Objects() []*unstructured.Unstructured {
 		objs = append(objs, c.byKey[k].Object.DeepCopy())
 	}
 	return objs
+}
+
+// TakesProperties reports whether the definition's template declares a
+// parameter. One that does not (KubeVela's step-group) takes no properties.
+func (d *Definition) TakesProperties() bool {
+	d.parameterOnce.Do(func() {
+		v, err := CompileTemplate(d.Kind, d.Template)
+		// A template that does not compile is reported by the property check.
+		d.hasParameter = err != nil || v.LookupPath(cue.ParsePath("parameter")).Exists()
+	})
+	return d.hasParameter
 }
 
 // Status evaluates the definition's spec.status (healthPolicy, customStatus

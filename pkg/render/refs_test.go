@@ -78,3 +78,31 @@ func TestStepsMustNameAComponentOfATypeTheyAccept(t *testing.T) {
 		t.Errorf("ComponentTypes = %q", got)
 	}
 }
+
+// KubeVela's step-group declares no parameter: it takes no properties, and
+// its sub-steps are checked on their own.
+func TestStepGroupTakesNoProperties(t *testing.T) {
+	src, err := os.ReadFile("testdata/apps/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRenderer(t)
+	group := "      - name: group\n        type: step-group\nPROPS        subSteps:\n          - name: sub\n            type: demo-step\n            properties: {component: train}\n      - name: gate"
+	for _, c := range []struct{ props, want string }{
+		{"", ""},
+		{"        properties: {}\n", ""},
+		{"        properties: {mode: parallel}\n", `workflow step "group" (step-group): properties: must be left out: step-group takes no properties`},
+	} {
+		app, _, err := render.ParseApplication([]byte(strings.Replace(string(src), "      - name: gate", strings.Replace(group, "PROPS", c.props, 1), 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = r.Validate(app)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("properties %q: %v", c.props, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("properties %q: want %q, got %v", c.props, c.want, err)
+		}
+	}
+}

@@ -172,6 +172,12 @@ func (r *Renderer) check(kind, typ, subject string, props json.RawMessage, requi
 	if def == nil {
 		return []Problem{{Subject: subject, Message: fmt.Sprintf("%q is not a known %s type", typ, kind)}}
 	}
+	if !def.TakesProperties() {
+		if len(props) == 0 || string(props) == "null" || string(props) == "{}" {
+			return nil
+		}
+		return []Problem{{Subject: subject, Path: "properties", Message: fmt.Sprintf("must be left out: %s takes no properties", typ)}}
+	}
 	return checkProperties(def, subject, props, requireConcrete)
 }
 
