@@ -32,11 +32,21 @@ var shared struct {
 	err      error
 }
 
+// definitionsDir is the folder of the definitions the renderer and the
+// step world use: definitions/, or $ML_PLATFORM_DEFINITIONS (e.g. a copy
+// with one change, to see which tests notice it).
+func definitionsDir() string {
+	if dir := os.Getenv("ML_PLATFORM_DEFINITIONS"); dir != "" {
+		return dir
+	}
+	return filepath.Join(repoRoot, "definitions")
+}
+
 // addonRenderer returns one Renderer over the addon's definitions, built once.
 func addonRenderer(t testing.TB) *render.Renderer {
 	t.Helper()
 	shared.once.Do(func() {
-		shared.renderer, shared.err = render.NewFromDir(filepath.Join(repoRoot, "definitions"))
+		shared.renderer, shared.err = render.NewFromDir(definitionsDir())
 	})
 	if shared.err != nil {
 		t.Fatalf("failed to load the addon's definitions: %v", shared.err)
