@@ -385,7 +385,7 @@ func TestInfraHelmChartHealthAndStatus(t *testing.T) {
 
 // ---- terraform-apply and helm-apply, run offline with the step harness ----
 
-func infraWorld(t *testing.T) *stepWorld {
+func infraWorld(t testing.TB) *stepWorld {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(repoRoot, infraExample))
 	if err != nil {
@@ -399,115 +399,270 @@ func infraWorld(t *testing.T) *stepWorld {
 	return w
 }
 
-func TestTerraformApplyWaitsForAvailable(t *testing.T) {
-	w := infraWorld(t)
-	r := w.run("create-prod-cluster")
-	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseRunning)
-	stepMustContain(t, "message", r.Status.Message, "Configuration prod-cluster: Waiting for terraform-controller")
-	conf := w.get(gvkConfiguration, "ml-infra", "prod-cluster")
-	assertEqual(t, "applied customRegion", field(t, conf, "spec", "customRegion"), "cn-hangzhou")
-
-	w.setStatus(gvkConfiguration, "ml-infra", "prod-cluster", map[string]interface{}{"apply": map[string]interface{}{
-		"state": "ProvisioningAndChecking", "message": "Cloud resources are being provisioned"}})
-	r = w.run("create-prod-cluster")
-	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseRunning)
-	stepMustContain(t, "message", r.Status.Message, "Configuration prod-cluster: ProvisioningAndChecking: Cloud resources are being provisioned")
-
-	w.setStatus(gvkConfiguration, "ml-infra", "prod-cluster", map[string]interface{}{"apply": map[string]interface{}{"state": "Available"}})
-	stepWantPhase(t, w.run("create-prod-cluster"), v1alpha1.WorkflowStepPhaseSucceeded)
-	// the dev cluster step applies the dev cluster, not the prod one (the spec's typo)
-	stepWantPhase(t, w.run("create-dev-cluster"), v1alpha1.WorkflowStepPhaseRunning)
-	assertEqual(t, "dev cluster applied", w.exists(gvkConfiguration, "ml-infra", "dev-cluster"), true)
+// infraStep sets the properties of the workflow step named step.
+func infraStep(w *stepWorld, step, properties string) {
+	for i := range w.app.Spec.Workflow.Steps {
+		if w.app.Spec.Workflow.Steps[i].Name == step {
+			w.app.Spec.Workflow.Steps[i].Properties.Raw = []byte(properties)
+			return
+		}
+	}
+	w.t.Fatalf("no step %s", step)
 }
 
-func TestTerraformApplyFailsWithTheConfigurationsMessage(t *testing.T) {
-	w := infraWorld(t)
-	stepWantPhase(t, w.run("create-s3-bucket"), v1alpha1.WorkflowStepPhaseRunning)
-	w.setStatus(gvkConfiguration, "ml-infra", "s3-bucket", map[string]interface{}{"apply": map[string]interface{}{
-		"state": "ApplyFailed", "message": "Error: [ERROR] BucketAlreadyExists: The requested bucket name is not available."}})
-	r := w.run("create-s3-bucket")
-	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseFailed)
-	stepMustContain(t, "failure message", r.Status.Message,
-		"Configuration s3-bucket Failed (ApplyFailed): Error: [ERROR] BucketAlreadyExists: The requested bucket name is not available.")
+// infraComponent sets the properties of the component named name.
+func infraComponent(w *stepWorld, name, properties string) {
+	for i := range w.app.Spec.Components {
+		if w.app.Spec.Components[i].Name == name {
+			w.app.Spec.Components[i].Properties.Raw = []byte(properties)
+			return
+		}
+	}
+	w.t.Fatalf("no component %s", name)
 }
 
-func TestTerraformApplyRefusesOtherComponents(t *testing.T) {
-	w := infraWorld(t)
-	w.app.Spec.Workflow.Steps[0].Properties.Raw = []byte(`{"component":"prd-cluster"}`)
-	r := w.run("create-prod-cluster")
-	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseFailed)
-	stepMustContain(t, "message", r.Status.Message, `component "prd-cluster" is not in this application`)
+// ---- terraform-apply ----
 
-	w.app.Spec.Workflow.Steps[0].Properties.Raw = []byte(`{"component":"kubeflow"}`)
-	r = w.run("create-prod-cluster")
-	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseFailed)
-	stepMustContain(t, "message", r.Status.Message, `component "kubeflow" (helm-chart) emits no terraform-controller Configuration: apply it with apply-component or deploy`)
+const tfBucketWaiting = "Configuration s3-bucket: Waiting for terraform-controller to pick up the Configuration (is the terraform addon enabled?)"
+
+// tfBucketStarted is the first reconcile of create-s3-bucket: the component
+// is applied without a health wait and the step waits for terraform-controller.
+func tfBucketStarted(t testing.TB) *stepWorld {
+	t.Helper()
+	w := infraWorld(t)
+	stepWant(t, w.run("create-s3-bucket"), v1alpha1.WorkflowStepPhaseRunning, tfBucketWaiting)
+	w.wantApplied("s3-bucket")
+	return w
 }
 
-// The step finds the Configuration by KubeVela's labels in the namespace it
-// applied the component to, not from the apply's output (which KubeVela 1.11
-// leaves empty while the component is unhealthy).
-func TestTerraformApplyFollowsTheNamespaceParameter(t *testing.T) {
-	w := infraWorld(t)
-	w.app.Spec.Workflow.Steps[0].Properties.Raw = []byte(`{"component":"prod-cluster","namespace":"ml-infra-2"}`)
-	r := w.run("create-prod-cluster")
-	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseRunning)
-	stepMustContain(t, "message", r.Status.Message, "Configuration prod-cluster: Waiting for terraform-controller")
-	assertEqual(t, "applied to ml-infra-2", w.exists(gvkConfiguration, "ml-infra-2", "prod-cluster"), true)
-	w.setStatus(gvkConfiguration, "ml-infra-2", "prod-cluster", map[string]interface{}{"apply": map[string]interface{}{"state": "Available"}})
-	stepWantPhase(t, w.run("create-prod-cluster"), v1alpha1.WorkflowStepPhaseSucceeded)
+// tfApply is a Configuration status: apply.state, apply.message and the
+// generation terraform-controller has seen.
+func tfApply(observed int64, state, message string) map[string]interface{} {
+	apply := map[string]interface{}{"state": state}
+	if message != "" {
+		apply["message"] = message
+	}
+	status := map[string]interface{}{"apply": apply}
+	if observed > 0 {
+		status["observedGeneration"] = observed
+	}
+	return status
 }
 
-func TestHelmApplyWaitsForReadyAndFailsOnTerminalReasons(t *testing.T) {
-	w := infraWorld(t)
-	r := w.run("deploy-kubeflow")
-	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseRunning)
-	stepMustContain(t, "message", r.Status.Message, "Waiting for fluxcd's helm-controller to pick up HelmRelease kubeflow")
-	assertEqual(t, "repository applied", w.exists(gvkHelmRepository, "ml-infra", "kubeflow-repo"), true)
-
-	w.setStatus(gvkHelmRelease, "ml-infra", "kubeflow", map[string]interface{}{"conditions": []interface{}{
-		cond("Ready", "Unknown", "Progressing", "Reconciliation in progress")}})
-	r = w.run("deploy-kubeflow")
-	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseRunning)
-	stepMustContain(t, "message", r.Status.Message, "HelmRelease kubeflow: Progressing: Reconciliation in progress")
-
-	w.setStatus(gvkHelmRelease, "ml-infra", "kubeflow", map[string]interface{}{"conditions": []interface{}{
-		cond("Ready", "True", "ReconciliationSucceeded", "Release reconciliation succeeded")}})
-	stepWantPhase(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseSucceeded)
-
-	w = infraWorld(t)
-	stepWantPhase(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseRunning)
-	w.setStatus(gvkHelmRelease, "ml-infra", "kubeflow", map[string]interface{}{"installFailures": int64(1), "conditions": []interface{}{
-		cond("Ready", "False", "InstallFailed", "Helm install failed: unable to build kubernetes objects from release manifest")}})
-	r = w.run("deploy-kubeflow")
-	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseFailed)
-	stepMustContain(t, "failure message", r.Status.Message,
-		"HelmRelease kubeflow failed (InstallFailed): Helm install failed: unable to build kubernetes objects from release manifest")
+// tfBucket: after the first reconcile terraform-controller reports status;
+// the step shows phase and message (and applies the component again
+// without a health wait).
+func tfBucket(status map[string]interface{}, phase v1alpha1.WorkflowStepPhase, message string) func(t testing.TB) {
+	return func(t testing.TB) {
+		w := tfBucketStarted(t)
+		w.setStatus(gvkConfiguration, "ml-infra", "s3-bucket", status)
+		stepWant(t, w.run("create-s3-bucket"), phase, message)
+		w.wantApplied("s3-bucket")
+	}
 }
 
-func TestHelmApplyRefusesOtherComponents(t *testing.T) {
-	w := infraWorld(t)
-	w.app.Spec.Workflow.Steps[2].Properties.Raw = []byte(`{"component":"kubeflw"}`)
-	r := w.run("deploy-kubeflow")
-	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseFailed)
-	stepMustContain(t, "message", r.Status.Message, `component "kubeflw" is not in this application`)
-
-	w.app.Spec.Workflow.Steps[2].Properties.Raw = []byte(`{"component":"s3-bucket"}`)
-	r = w.run("deploy-kubeflow")
-	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseFailed)
-	stepMustContain(t, "message", r.Status.Message, `component "s3-bucket" (s3-bucket) emits no fluxcd HelmRelease: apply it with apply-component or deploy`)
+// tfFailure: terraform-controller reports a failure state; the step fails at once.
+func tfFailure(state string) stepCase {
+	msg := "terraform-controller says " + state
+	return stepCase{"fails at once on " + state, tfBucket(tfApply(1, state, msg), v1alpha1.WorkflowStepPhaseFailed,
+		"Configuration s3-bucket Failed ("+state+"): "+msg)}
 }
 
-func TestHelmApplyKeepsWaitingWhileRetriesRemain(t *testing.T) {
-	w := infraWorld(t)
-	w.app.Spec.Components[2].Properties.Raw = []byte(`{"repo":"https://cowboysysop.github.io/charts","chart":"training-operator","retries":2}`)
-	stepWantPhase(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseRunning)
-	w.setStatus(gvkHelmRelease, "ml-infra", "kubeflow", map[string]interface{}{"installFailures": int64(1), "conditions": []interface{}{
-		cond("Ready", "False", "InstallFailed", "Helm install failed: timed out")}})
-	r := w.run("deploy-kubeflow")
-	stepWantPhase(t, r, v1alpha1.WorkflowStepPhaseRunning)
-	stepMustContain(t, "message", r.Status.Message, "HelmRelease kubeflow: InstallFailed: Helm install failed: timed out")
-	w.setStatus(gvkHelmRelease, "ml-infra", "kubeflow", map[string]interface{}{"installFailures": int64(3), "conditions": []interface{}{
-		cond("Ready", "False", "InstallFailed", "Helm install failed: timed out")}})
-	stepWantPhase(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseFailed)
+// The terraform-apply step, situation by situation.
+var terraformStepCases = []stepCase{
+	{"applies the component and waits for terraform-controller", func(t testing.TB) {
+		w := infraWorld(t)
+		stepWant(t, w.run("create-prod-cluster"), v1alpha1.WorkflowStepPhaseRunning,
+			"Configuration prod-cluster: Waiting for terraform-controller to pick up the Configuration (is the terraform addon enabled?)")
+		w.wantApplied("prod-cluster")
+		conf := w.get(gvkConfiguration, "ml-infra", "prod-cluster")
+		assertEqual(t, "applied customRegion", field(t, conf, "spec", "customRegion"), "cn-hangzhou")
+		// the dev cluster step applies the dev cluster, not the prod one (the spec's typo)
+		stepWantPhase(t, w.run("create-dev-cluster"), v1alpha1.WorkflowStepPhaseRunning)
+		w.wantApplied("dev-cluster")
+		assertEqual(t, "dev cluster applied", w.exists(gvkConfiguration, "ml-infra", "dev-cluster"), true)
+	}},
+	{"waits with terraform-controller's progress", tfBucket(tfApply(1, "ProvisioningAndChecking", "Cloud resources are being provisioned"),
+		v1alpha1.WorkflowStepPhaseRunning, "Configuration s3-bucket: ProvisioningAndChecking: Cloud resources are being provisioned")},
+	{"succeeds once the cloud resources are Available", tfBucket(tfApply(1, "Available", "Cloud resources are deployed and ready to use"),
+		v1alpha1.WorkflowStepPhaseSucceeded, "")},
+	{"succeeds on a status without observedGeneration", tfBucket(tfApply(0, "Available", ""),
+		v1alpha1.WorkflowStepPhaseSucceeded, "")},
+	{"fails at once with the Configuration's message", tfBucket(tfApply(1, "ApplyFailed", "Error: [ERROR] BucketAlreadyExists: The requested bucket name is not available."),
+		v1alpha1.WorkflowStepPhaseFailed, "Configuration s3-bucket Failed (ApplyFailed): Error: [ERROR] BucketAlreadyExists: The requested bucket name is not available.")},
+	{"fails with the state alone when there is no message", tfBucket(tfApply(1, "TerraformInitError", ""),
+		v1alpha1.WorkflowStepPhaseFailed, "Configuration s3-bucket Failed (TerraformInitError)")},
+	tfFailure("DestroyFailed"),
+	tfFailure("ConfigurationSpecNotValid"),
+	tfFailure("InvalidRegion"),
+	tfFailure("InvalidGitCredentialsSecretReference"),
+	tfFailure("InvalidTerraformCredentialsSecretReference"),
+	tfFailure("InvalidTerraformRCConfigMapReference"),
+	tfFailure("InvalidTerraformCredentialsHelperConfigMapReference"),
+	{"another state is progress, not failure", tfBucket(tfApply(1, "Destroying", ""),
+		v1alpha1.WorkflowStepPhaseRunning, "Configuration s3-bucket: Destroying")},
+	{"waits when Available is about an older generation", func(t testing.TB) {
+		w := tfBucketStarted(t)
+		w.setStatus(gvkConfiguration, "ml-infra", "s3-bucket", tfApply(1, "Available", ""))
+		// the application changes the bucket: this apply is generation 2
+		infraComponent(w, "s3-bucket", `{"provider":"alibaba","bucket":"ml-example","region":"cn-hangzhou","acl":"public-read"}`)
+		stepWant(t, w.run("create-s3-bucket"), v1alpha1.WorkflowStepPhaseRunning,
+			"Configuration s3-bucket: Available (an older generation); waiting for terraform-controller")
+	}},
+	{"a failure of an older generation does not fail the step", func(t testing.TB) {
+		w := tfBucketStarted(t)
+		w.setStatus(gvkConfiguration, "ml-infra", "s3-bucket", tfApply(1, "ApplyFailed", "Error: bad ACL"))
+		infraComponent(w, "s3-bucket", `{"provider":"alibaba","bucket":"ml-example","region":"cn-hangzhou","acl":"public-read"}`)
+		stepWant(t, w.run("create-s3-bucket"), v1alpha1.WorkflowStepPhaseRunning,
+			"Configuration s3-bucket: ApplyFailed (an older generation); waiting for terraform-controller")
+	}},
+	{"fails for an unknown component", func(t testing.TB) {
+		w := infraWorld(t)
+		infraStep(w, "create-prod-cluster", `{"component":"prd-cluster"}`)
+		stepWant(t, w.run("create-prod-cluster"), v1alpha1.WorkflowStepPhaseFailed,
+			`component "prd-cluster" is not in this application: terraform-apply needs the name of one of its k8s-cluster or s3-bucket components`)
+		w.wantApplied()
+	}},
+	{"fails for a component that emits no Configuration", func(t testing.TB) {
+		w := infraWorld(t)
+		infraStep(w, "create-prod-cluster", `{"component":"kubeflow"}`)
+		stepWant(t, w.run("create-prod-cluster"), v1alpha1.WorkflowStepPhaseFailed,
+			`component "kubeflow" (helm-chart) emits no terraform-controller Configuration: apply it with apply-component or deploy`)
+		// (it is applied before the step sees what it emits)
+		w.wantApplied("kubeflow")
+	}},
+	// The step finds the Configuration by KubeVela's labels in the namespace it
+	// applied the component to, not from the apply's output (which KubeVela 1.11
+	// leaves empty while the component is unhealthy).
+	{"follows the namespace parameter", func(t testing.TB) {
+		w := infraWorld(t)
+		infraStep(w, "create-s3-bucket", `{"component":"s3-bucket","namespace":"ml-infra-2"}`)
+		stepWant(t, w.run("create-s3-bucket"), v1alpha1.WorkflowStepPhaseRunning, tfBucketWaiting)
+		w.wantApplied("s3-bucket in ml-infra-2")
+		assertEqual(t, "applied to ml-infra-2", w.exists(gvkConfiguration, "ml-infra-2", "s3-bucket"), true)
+		w.setStatus(gvkConfiguration, "ml-infra-2", "s3-bucket", tfApply(1, "ApplyFailed", "quota"))
+		stepWant(t, w.run("create-s3-bucket"), v1alpha1.WorkflowStepPhaseFailed, "Configuration s3-bucket Failed (ApplyFailed): quota")
+	}},
 }
+
+func TestTerraformApplyStep(t *testing.T) { runStepCases(t, terraformStepCases) }
+
+// ---- helm-apply ----
+
+const hrWaiting = "Waiting for fluxcd's helm-controller to pick up HelmRelease kubeflow (is the fluxcd addon enabled?)"
+
+// hrStarted is the first reconcile of deploy-kubeflow (with the kubeflow
+// component's properties when given).
+func hrStarted(t testing.TB, properties string) *stepWorld {
+	t.Helper()
+	w := infraWorld(t)
+	if properties != "" {
+		infraComponent(w, "kubeflow", properties)
+	}
+	stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseRunning, hrWaiting)
+	w.wantApplied("kubeflow")
+	return w
+}
+
+// hrStatus is a HelmRelease status: the Ready condition, failure counts.
+func hrStatus(ready, reason, message string, more map[string]interface{}) map[string]interface{} {
+	c := map[string]interface{}{"type": "Ready", "status": ready, "reason": reason}
+	if message != "" {
+		c["message"] = message
+	}
+	s := map[string]interface{}{"observedGeneration": int64(1), "conditions": []interface{}{cond("Reconciling", "True", "Progressing", "x"), c}}
+	for k, v := range more {
+		s[k] = v
+	}
+	return s
+}
+
+// hrRelease: after the first reconcile helm-controller reports status; the
+// step shows phase and message.
+func hrRelease(properties string, status map[string]interface{}, phase v1alpha1.WorkflowStepPhase, message string) func(t testing.TB) {
+	return func(t testing.TB) {
+		w := hrStarted(t, properties)
+		w.setStatus(gvkHelmRelease, "ml-infra", "kubeflow", status)
+		stepWant(t, w.run("deploy-kubeflow"), phase, message)
+		w.wantApplied("kubeflow")
+	}
+}
+
+const hrRetries = `{"repo":"https://cowboysysop.github.io/charts","chart":"training-operator","retries":2}`
+
+// hrTerminal: a reason fluxcd does not retry; the step fails at once.
+func hrTerminal(reason string) stepCase {
+	msg := "helm-controller says " + reason
+	return stepCase{"fails at once on " + reason, hrRelease(hrRetries, hrStatus("False", reason, msg, nil), v1alpha1.WorkflowStepPhaseFailed,
+		"HelmRelease kubeflow failed ("+reason+"): "+msg)}
+}
+
+// The helm-apply step, situation by situation.
+var helmStepCases = []stepCase{
+	{"applies the component and waits for helm-controller", func(t testing.TB) {
+		w := hrStarted(t, "")
+		assertEqual(t, "repository applied", w.exists(gvkHelmRepository, "ml-infra", "kubeflow-repo"), true)
+	}},
+	{"waits with helm-controller's progress", hrRelease("", hrStatus("Unknown", "Progressing", "Reconciliation in progress", nil),
+		v1alpha1.WorkflowStepPhaseRunning, "HelmRelease kubeflow: Progressing: Reconciliation in progress")},
+	{"shows the reason when the condition has no message", hrRelease("", hrStatus("False", "ArtifactFailed", "", nil),
+		v1alpha1.WorkflowStepPhaseRunning, "HelmRelease kubeflow: ArtifactFailed: ArtifactFailed")},
+	{"succeeds once the release is Ready", hrRelease("", hrStatus("True", "ReconciliationSucceeded", "Release reconciliation succeeded", nil),
+		v1alpha1.WorkflowStepPhaseSucceeded, "")},
+	{"fails at once when the install failed and no retries are left", hrRelease("", hrStatus("False", "InstallFailed", "Helm install failed: unable to build kubernetes objects from release manifest",
+		map[string]interface{}{"installFailures": int64(1)}),
+		v1alpha1.WorkflowStepPhaseFailed, "HelmRelease kubeflow failed (InstallFailed): Helm install failed: unable to build kubernetes objects from release manifest")},
+	{"fails at once when the upgrade failed and no retries are left", hrRelease("", hrStatus("False", "UpgradeFailed", "Helm upgrade failed: timed out",
+		map[string]interface{}{"upgradeFailures": int64(1)}),
+		v1alpha1.WorkflowStepPhaseFailed, "HelmRelease kubeflow failed (UpgradeFailed): Helm upgrade failed: timed out")},
+	{"keeps waiting while install retries remain, fails when they are spent", func(t testing.TB) {
+		w := hrStarted(t, hrRetries)
+		w.setStatus(gvkHelmRelease, "ml-infra", "kubeflow", hrStatus("False", "InstallFailed", "Helm install failed: timed out", map[string]interface{}{"installFailures": int64(2)}))
+		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseRunning, "HelmRelease kubeflow: InstallFailed: Helm install failed: timed out")
+		w.setStatus(gvkHelmRelease, "ml-infra", "kubeflow", hrStatus("False", "InstallFailed", "Helm install failed: timed out", map[string]interface{}{"installFailures": int64(3)}))
+		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseFailed, "HelmRelease kubeflow failed (InstallFailed): Helm install failed: timed out")
+	}},
+	{"keeps waiting while upgrade retries remain", hrRelease(hrRetries, hrStatus("False", "UpgradeFailed", "Helm upgrade failed: timed out", map[string]interface{}{"upgradeFailures": int64(2)}),
+		v1alpha1.WorkflowStepPhaseRunning, "HelmRelease kubeflow: UpgradeFailed: Helm upgrade failed: timed out")},
+	hrTerminal("InitFailed"),
+	hrTerminal("TestFailed"),
+	hrTerminal("RollbackFailed"),
+	hrTerminal("UninstallFailed"),
+	{"waits when Ready is about an older generation", func(t testing.TB) {
+		w := hrStarted(t, "")
+		w.setStatus(gvkHelmRelease, "ml-infra", "kubeflow", hrStatus("True", "ReconciliationSucceeded", "Release reconciliation succeeded", nil))
+		// the application changes the chart's version: this apply is generation 2
+		infraComponent(w, "kubeflow", `{"repo":"https://cowboysysop.github.io/charts","chart":"training-operator","version":"1.1.5","namespace":"kubeflow-system","createNamespace":true,"kubeConfigSecret":{"name":"prod-cluster-kubeconfig"}}`)
+		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseRunning, "HelmRelease kubeflow: ReconciliationSucceeded: Release reconciliation succeeded")
+	}},
+	{"a failure of an older generation does not fail the step", func(t testing.TB) {
+		w := hrStarted(t, "")
+		w.setStatus(gvkHelmRelease, "ml-infra", "kubeflow", hrStatus("False", "InitFailed", "chart not found", nil))
+		infraComponent(w, "kubeflow", `{"repo":"https://cowboysysop.github.io/charts","chart":"training-operator","version":"1.1.5","namespace":"kubeflow-system","createNamespace":true,"kubeConfigSecret":{"name":"prod-cluster-kubeconfig"}}`)
+		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseRunning, "HelmRelease kubeflow: InitFailed: chart not found")
+	}},
+	{"fails for an unknown component", func(t testing.TB) {
+		w := infraWorld(t)
+		infraStep(w, "deploy-kubeflow", `{"component":"kubeflw"}`)
+		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseFailed,
+			`component "kubeflw" is not in this application: helm-apply needs the name of one of its helm-chart components`)
+		w.wantApplied()
+	}},
+	{"fails for a component that emits no HelmRelease", func(t testing.TB) {
+		w := infraWorld(t)
+		infraStep(w, "deploy-kubeflow", `{"component":"s3-bucket"}`)
+		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseFailed,
+			`component "s3-bucket" (s3-bucket) emits no fluxcd HelmRelease: apply it with apply-component or deploy`)
+		w.wantApplied("s3-bucket")
+	}},
+	{"follows the namespace parameter", func(t testing.TB) {
+		w := infraWorld(t)
+		infraStep(w, "deploy-kubeflow", `{"component":"kubeflow","namespace":"flux-apps"}`)
+		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseRunning, hrWaiting)
+		w.wantApplied("kubeflow in flux-apps")
+		w.setStatus(gvkHelmRelease, "flux-apps", "kubeflow", hrStatus("True", "ReconciliationSucceeded", "ok", nil))
+		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseSucceeded, "")
+	}},
+}
+
+func TestHelmApplyStep(t *testing.T) { runStepCases(t, helmStepCases) }
