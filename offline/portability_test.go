@@ -37,5 +37,15 @@ func TestDefinitionsPortable(t *testing.T) {
 		for _, p := range problems {
 			t.Error(p)
 		}
+		if filepath.Dir(rel) == "definitions" {
+			problems, err = defcheck.ContractProblems(rel, src)
+			if err != nil {
+				t.Error(err)
+				continue
+			}
+			for _, p := range problems {
+				t.Error(p)
+			}
+		}
 	}
 }

@@ -158,6 +158,7 @@ func problemsOf(subject string, err error, props interface{}) []Problem {
 				break
 			}
 		}
+		segs = userPath(segs)
 		key := propertyPath(segs)
 		if byPath[key] == nil {
 			byPath[key] = &entry{segs: segs}
@@ -169,9 +170,32 @@ func problemsOf(subject string, err error, props interface{}) []Problem {
 	var out []Problem
 	for _, key := range order {
 		en := byPath[key]
+		var worded, rest []string
+		for _, m := range en.msgs {
+			if w, ok := inWords(m, en.segs); ok {
+				if !contains(worded, w) {
+					worded = append(worded, w)
+				}
+			} else {
+				rest = append(rest, m)
+			}
+		}
 		user, hasUser := valueAt(props, en.segs)
-		for _, m := range foldMessages(en.msgs, user, hasUser) {
-			out = append(out, Problem{Subject: subject, Path: key, Message: m})
+		msgs := worded
+		if len(worded) == 0 {
+			msgs = foldMessages(rest, user, hasUser)
+		} else {
+			// A worded rule explains the field; CUE's conflicts with the
+			// other members of a disjunction would only repeat it.
+			for _, m := range rest {
+				if !conflictRE.MatchString(m) && !strings.Contains(m, "errors in empty disjunction") && !contains(msgs, m) {
+					msgs = append(msgs, m)
+				}
+			}
+		}
+		for _, m := range msgs {
+			path, m := hoist(key, m)
+			out = append(out, Problem{Subject: subject, Path: path, Message: m})
 		}
 	}
 	return out

@@ -130,10 +130,10 @@ func (r *Renderer) Validate(app *v1beta1.Application) error {
 	var problems []Problem
 	for _, c := range app.Spec.Components {
 		subject := fmt.Sprintf("component %q (%s)", c.Name, c.Type)
-		problems = append(problems, withPodSpecs(r.check(KindComponent, c.Type, subject, raw(c.Properties), false), subject, raw(c.Properties))...)
+		problems = append(problems, withPodSpecs(r.check(KindComponent, c.Type, subject, raw(c.Properties), true), subject, raw(c.Properties))...)
 		for _, t := range c.Traits {
 			tsubject := fmt.Sprintf("component %q trait %s", c.Name, t.Type)
-			problems = append(problems, withPodSpecs(r.check(KindTrait, t.Type, tsubject, raw(t.Properties), false), tsubject, raw(t.Properties))...)
+			problems = append(problems, withPodSpecs(r.check(KindTrait, t.Type, tsubject, raw(t.Properties), true), tsubject, raw(t.Properties))...)
 		}
 	}
 	for _, p := range app.Spec.Policies {
@@ -237,7 +237,7 @@ func (r *Renderer) DryRun(ctx context.Context, app *v1beta1.Application) (*Resul
 	ctx = oamutil.SetNamespaceInCtx(ctx, app.Namespace)
 	comps, _, err := r.dryrun.ExecuteDryRun(ctx, app)
 	if err != nil {
-		return nil, fmt.Errorf("application %q failed to render: %s", app.Name, strings.ReplaceAll(Details(err), "\n", "\n  "))
+		return nil, fmt.Errorf("application %q failed to render: %s", app.Name, strings.ReplaceAll(RulesInWords(Details(err)), "\n", "\n  "))
 	}
 	res := &Result{App: app}
 	for _, c := range comps {

@@ -80,9 +80,9 @@ func TestMisspelledPropertiesAreRejectedWithTheirPath(t *testing.T) {
 		"component":             {"replicas: 2", "replica: 2", []string{`component "train" (demo-job)`, "properties.replica", "field not allowed"}},
 		"trait":                 {"team: ml", "teem: ml", []string{`component "train" trait demo-label`, "properties.teem", "field not allowed"}},
 		"step":                  {"component: train", "componnent: train", []string{`workflow step "run" (demo-step)`, "properties.componnent", "field not allowed"}},
-		"bound":                 {"replicas: 2", "replicas: 0", []string{"properties.replicas: invalid value 0 (out of bound >=1)"}},
+		"bound":                 {"replicas: 2", "replicas: 0", []string{"properties.replicas: must be at least 1, got 0"}},
 		"enum":                  {"replicas: 2", "cleanup: remove", []string{`properties.cleanup: value "remove" is not allowed; allowed: "delete", "keep"`}},
-		"step-missing-required": {"component: train", "timeout: 1m", []string{`workflow step "run"`, "properties.component", "required property is missing"}},
+		"step-missing-required": {"component: train", "timeout: 1m", []string{`workflow step "run"`, "properties.component", "properties.component: is required"}},
 		"built-in-step":         {"type: suspend", "type: suspend\n        properties:\n          durtion: 1m", []string{`workflow step "gate" (suspend)`, "properties.durtion"}},
 		"unknown-type":          {"type: demo-label", "type: demo-lable", []string{`"demo-lable" is not a known trait type`}},
 	}

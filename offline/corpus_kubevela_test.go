@@ -1,0 +1,133 @@
+package offline
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ml-platform/ml-platform/pkg/render"
+)
+
+// Every bad Application of the corpus is also given to KubeVela's own
+// dry-run, the code vela-core runs when it renders an Application, so that
+// the cluster path is known to refuse what the offline validator refuses.
+// A case that only the offline validator can refuse carries a line
+//
+//	# only-offline: <why KubeVela cannot refuse it when it renders>
+//
+// (a workflow step, which the dry-run does not run; a cross-reference; a
+// value only the API server checks). Every other case must be refused.
+func TestInvalidCorpusIsRefusedByKubeVelaToo(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(repoRoot, corpusDir, "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused, offlineOnly int
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		why := onlyOffline(data)
+		app, _, err := render.ParseApplication(data)
+		if err != nil {
+			// Not an Application at all: the API server refuses it.
+			refused++
+			continue
+		}
+		_, dryErr := addonRenderer(t).DryRun(context.Background(), app)
+		name := filepath.Base(f)
+		switch {
+		case dryErr == nil && why == "":
+			t.Errorf("%s: KubeVela's dry-run renders it, so vela-core would apply it; refuse it in the definition, or add `# only-offline: <why>`", name)
+		case dryErr != nil && why != "":
+			t.Errorf("%s: says only-offline (%s), but KubeVela's dry-run refuses it too: %v", name, why, dryErr)
+		case dryErr != nil:
+			refused++
+		default:
+			offlineOnly++
+		}
+	}
+	t.Logf("%d cases: %d refused by KubeVela's dry-run as by the offline validator, %d by the offline validator only", len(files), refused, offlineOnly)
+}
+
+// onlyOffline returns the reason given on a case's `# only-offline:` line.
+func onlyOffline(data []byte) string {
+	s := bufio.NewScanner(bytes.NewReader(data))
+	for s.Scan() {
+		line := s.Text()
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		if rest, ok := strings.CutPrefix(line, "# only-offline:"); ok {
+			return strings.TrimSpace(rest)
+		}
+	}
+	return ""
+}
+
+// Every message of the corpus is in the user's words: no regular
+// expression, no helper field of a definition, no CUE definition name, and
+// no value given on a case's `# secret: <value>` line (a credential the user
+// put where a Secret's name belongs).
+func TestInvalidCorpusMessagesAreInWords(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(repoRoot, corpusDir, "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	helper := regexp.MustCompile(`(^|[\s.])_[A-Za-z]\w*[:.]`)
+	var secrets int
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		app, _, err := render.ParseApplication(data)
+		if err == nil {
+			_, err = addonRenderer(t).Render(context.Background(), app)
+		}
+		if err == nil {
+			continue // TestInvalidCorpusIsRejectedWithFieldNamedErrors says so
+		}
+		msg, name := err.Error(), filepath.Base(f)
+		if strings.Contains(msg, "=~") || strings.Contains(msg, "^[") {
+			t.Errorf("%s: the message shows a regular expression:\n%s", name, msg)
+		}
+		if m := helper.FindString(msg); m != "" {
+			t.Errorf("%s: the message names a helper field (%q):\n%s", name, strings.TrimSpace(m), msg)
+		}
+		if strings.Contains(msg, "#Parameter") || strings.Contains(msg, "mlpPropertiesUnderCheck") {
+			t.Errorf("%s: the message names a CUE definition:\n%s", name, msg)
+		}
+		for _, secret := range headerValues(data, "# secret:") {
+			secrets++
+			if strings.Contains(msg, secret) {
+				t.Errorf("%s: the message prints the credential %q:\n%s", name, secret, msg)
+			}
+		}
+	}
+	if secrets == 0 {
+		t.Fatal("no case carries a `# secret:` line: the credential check checks nothing")
+	}
+}
+
+// headerValues returns the values of a case's header lines with a prefix.
+func headerValues(data []byte, prefix string) []string {
+	var out []string
+	s := bufio.NewScanner(bytes.NewReader(data))
+	for s.Scan() {
+		line := s.Text()
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		if rest, ok := strings.CutPrefix(line, prefix); ok {
+			out = append(out, strings.TrimSpace(rest))
+		}
+	}
+	return out
+}
