@@ -456,12 +456,16 @@ func stageUpgrade() (dir, version, description string) {
 	return dir, version, description
 }
 
-// expectAddonAt checks `vela addon status` and the tfjob definition's description.
+// expectAddonAt waits until `vela addon status` says the addon is enabled at
+// a version (`vela addon enable` can return while the addon's application is
+// still rendering the new version: status "enabling"), and checks the tfjob
+// definition's description.
 func expectAddonAt(ctx SpecContext, version, description string) {
-	out, err := cluster.vela.Run(ctx, "addon", "status", addonName)
-	Expect(err).NotTo(HaveOccurred())
-	GinkgoWriter.Println(out)
-	Expect(out).To(ContainSubstring(addonName+": enabled ("+version+")"), "vela addon status shows another version")
+	Eventually(func(g Gomega) {
+		out, err := cluster.vela.Run(ctx, "addon", "status", addonName)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(out).To(ContainSubstring(addonName+": enabled ("+version+")"), "vela addon status shows another version or state:\n"+out)
+	}, stepTimeout, poll).Should(Succeed())
 	Eventually(func(g Gomega) {
 		def, err := getObject(ctx, "core.oam.dev/v1beta1", "ComponentDefinition", "vela-system", "tfjob")
 		g.Expect(err).NotTo(HaveOccurred())
@@ -650,12 +654,13 @@ var _ = Describe("Faults", Label("faults"), func() {
 			expectAppUnchanged(ctx, ns, training, trainingRun, trainingObjs, ns)
 			expectAppUnchanged(ctx, ns, serving, servingRun, servingObjs, ns, ns+"-dev")
 			// The end states above hold; this window stays because nothing
-			// marks that vela-core has reconciled an app since the restart (its
-			// informers re-list, and a re-list's unchanged objects pass its
-			// update filter as a resync): a finished app's status is written
-			// only on change, and its events are rate-limited by client-go's
-			// spam filter after the workflow's own. A duplicate that such a
-			// reconcile made would show within it.
+			// marks that vela-core has reconciled an app since the restart
+			// (when its informers re-list, unchanged apps pass its update
+			// filter as a resync and are reconciled): a finished app's status
+			// is written only on change, and its events are aggregated and
+			// rate-limited by client-go's spam filter, which the workflow's
+			// own events have used up. A duplicate or a re-run that such a
+			// reconcile made would show within the window.
 			By("both apps keep the same workflow runs and objects for " + consistently.String())
 			Consistently(func(g Gomega) {
 				g.Expect(workflowRun(ctx, ns, training)).To(Equal(trainingRun), "the training workflow ran again")
