@@ -20,15 +20,19 @@ E2E_RELEASE_LABELS ?=
 APP ?= examples/pipeline/app.yaml
 N ?= 100
 
-.PHONY: help test test-offline lint vet render demo e2e e2e-kind e2e-releases up down bench bench-scale stage package tools clis
+.PHONY: help test test-offline mutate lint vet render demo e2e e2e-kind e2e-releases up down bench bench-scale stage package tools clis
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-test: lint test-offline e2e-kind e2e e2e-releases ## Everything: lint, offline tests, e2e on every release (embedded control plane, or $$KUBECONFIG), kind where Docker runs.
+test: lint test-offline mutate e2e-kind e2e e2e-releases ## Everything: lint, offline tests, mutation test, e2e on every release (embedded control plane, or $$KUBECONFIG), kind where Docker runs.
 
 test-offline: clis ## Offline tests: definitions, examples on every release's CLI, the bad-input corpus, the renderer (no cluster).
 	ML_PLATFORM_REQUIRE_RELEASES=1 go test -count=1 -short ./pkg/... ./offline/... ./hack/... ./bench/...
+
+mutate: ## Mutation test: every curated change to the step definitions (offline/mutants_test.go) must fail a step's table.
+	@set -o pipefail; ML_PLATFORM_MUTATE=1 go test -count=1 -timeout 60m -v -run TestMutants ./offline/ \
+		| grep -E '^(---|ok|FAIL|panic)|mutate_test.go|^\s+[-+] '
 
 clis: ## Build the vela CLI of every supported release (the cross-release render check uses them).
 	@for v in $(RELEASES); do VELA=$$v bash hack/tools/build.sh vela || exit 1; done
