@@ -86,6 +86,16 @@ func TestMutants(t *testing.T) {
 			t.Errorf("mutant %s changes nothing", m.name())
 		}
 	}
+	// The unchanged definitions compile as TestMutants compiles a mutant.
+	for file := range originals {
+		d, err := render.LoadDefinitionFile(filepath.Join(src, file))
+		if err == nil {
+			_, err = render.CompileTemplate(d.Kind, d.Template)
+		}
+		if err != nil {
+			t.Errorf("the unchanged %s does not compile: %v", file, err)
+		}
+	}
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -138,7 +148,7 @@ func TestMutants(t *testing.T) {
 	}
 	t.Logf("baseline: %s", time.Since(start).Round(time.Second))
 
-	var killed, survived []string
+	var killed, survived, invalid []string
 	// the situations that killed earlier mutants of a file, latest first:
 	// mutants of one step tend to fall to the same few situations
 	killers := map[string][]string{}
@@ -156,24 +166,36 @@ func TestMutants(t *testing.T) {
 					t.Fatal(err)
 				}
 			}()
-			why := ""
 			changed, err := render.LoadDefinitionFile(path)
-			if err != nil {
-				why = "the definition does not load: " + firstLine(err.Error())
-			} else {
-				var r *render.Renderer
+			if err == nil {
+				_, err = render.CompileTemplate(changed.Kind, changed.Template)
+			}
+			var r *render.Renderer
+			if err == nil {
 				r, err = render.New(replaceDefinition(defs, changed))
-				if err != nil {
-					why = "the definitions do not load: " + firstLine(err.Error())
-				} else {
-					for _, c := range killersFirst(ordered[m.file], killers[m.file]) {
-						if failed, w := runCaseWith(t, r, dir, c); failed {
-							why = c.name + ": " + firstLine(w)
-							killers[m.file] = append([]string{c.name}, killers[m.file]...)
-							break
-						}
-					}
+			}
+			if err != nil {
+				// KubeVela's loader and `make lint` refuse such a definition,
+				// and every situation fails for it, whatever it checks: it
+				// tells nothing about the tests.
+				invalid = append(invalid, m.name())
+				t.Errorf("INVALID: the mutant breaks the definition instead of changing what the step does (%s); change it so that it compiles:\n- %s\n+ %s", firstLine(err.Error()), m.old, m.new)
+				return
+			}
+			why := ""
+			for _, c := range killersFirst(ordered[m.file], killers[m.file]) {
+				if failed, w := runCaseWith(t, r, dir, c); failed {
+					why = c.name + ": " + firstLine(w)
+					killers[m.file] = append([]string{c.name}, killers[m.file]...)
+					break
 				}
+			}
+			// The engine compiles each task on its own too: a let that
+			// nothing uses any more inside a task fails it at run time.
+			if strings.Contains(why, "unreferenced alias or let clause") {
+				invalid = append(invalid, m.name())
+				t.Errorf("INVALID: the mutant breaks the template instead of changing what the step does (%s); change it so that it compiles:\n- %s\n+ %s", why, m.old, m.new)
+				return
 			}
 			if why == "" {
 				survived = append(survived, m.name())
@@ -185,7 +207,7 @@ func TestMutants(t *testing.T) {
 		})
 	}
 	sort.Strings(survived)
-	ran := len(killed) + len(survived)
+	ran := len(killed) + len(survived) + len(invalid)
 	scope := ""
 	if ran < len(mutants) {
 		scope = fmt.Sprintf(" (%d of the %d mutants selected)", ran, len(mutants))
@@ -193,6 +215,9 @@ func TestMutants(t *testing.T) {
 	t.Logf("mutation score: %d/%d killed%s in %s", len(killed), ran, scope, time.Since(start).Round(time.Second))
 	for _, s := range survived {
 		t.Logf("survivor: %s", s)
+	}
+	for _, s := range invalid {
+		t.Logf("invalid (does not compile): %s", s)
 	}
 }
 
@@ -235,13 +260,11 @@ func selected(m mutant) bool {
 	return re.MatchString(strings.TrimSuffix(m.file, ".cue"))
 }
 
+// firstLine is a complaint on one line, shortened.
 func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i] + " ..."
-	}
-	if len(s) > 300 {
-		s = s[:300] + "..."
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 400 {
+		s = s[:400] + "..."
 	}
 	return s
 }
