@@ -76,3 +76,35 @@ func TestStepWithAMisspelledPropertyAppliesNothing(t *testing.T) {
 		})
 	}
 }
+
+// A credential put where a Secret's name belongs, or inline where the step
+// takes a Secret reference, fails the step without being printed: the step
+// message is what `vela status` shows and what lands in CI logs.
+func TestStepMessagesNeverPrintCredentials(t *testing.T) {
+	const secret = "s3cr3tPassw0rd"
+	for _, c := range []struct{ name, app, step, from, to string }{
+		{"registrySecret as a string", checkpointApp, "save-model-with-secret",
+			"registrySecret: regcred", `registrySecret: '{"auths":{"r":{"auth":"` + secret + `"}}}'`},
+		{"registrySecret as an object", checkpointApp, "save-model-with-secret",
+			"registrySecret: regcred", "registrySecret: {username: bot, password: " + secret + "}"},
+		{"inline S3 secret key", trainingStepApp, "train",
+			"dataset: {s3: {bucket: b, secretRef: {name: creds}}}", "dataset: {s3: {bucket: b, secretAccessKey: " + secret + "}}"},
+		{"inline OSS password", trainingStepApp, "train",
+			"dataset: {s3: {bucket: b, secretRef: {name: creds}}}", "dataset: {oss: {bucket: b, password: " + secret + "}}"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if !strings.Contains(c.app, c.from) {
+				t.Fatalf("the test app no longer has %q", c.from)
+			}
+			w := newStepWorld(t, strings.Replace(c.app, c.from, c.to, 1))
+			r := w.run(c.step)
+			if r.Status.Phase != v1alpha1.WorkflowStepPhaseFailed {
+				t.Fatalf("want the step failed, got %s: %q", r.Status.Phase, r.Status.Message)
+			}
+			if strings.Contains(r.Status.Message, secret) {
+				t.Errorf("the step message prints the credential: %q", r.Status.Message)
+			}
+			w.wantApplied()
+		})
+	}
+}
