@@ -66,7 +66,7 @@ var _ = Describe("The ml-model-training step and the tfjob component", Label("tr
 
 	for _, c := range []struct{ component, message string }{
 		{"nope", `component "nope" is not in this application`},
-		{"web", `component "web" is of type webservice: ml-model-training trains tfjob components only`},
+		{"web", `component "web" is of type webservice: ml-model-training needs the name of one of its tfjob components`},
 	} {
 		c := c
 		It("fails at once when the step names "+c.component, func(ctx SpecContext) {

@@ -515,15 +515,15 @@ var checkpointStepCases = []stepCase{
 		stepMustContain(t, "build pod volumes", fmt.Sprint(spec["volumes"]), "secretName:regcred", "key:.dockerconfigjson", "path:config.json")
 	}},
 	{"fails for a component of another type", ckComponentProblem(ckApp(ckWeb, ckWrongComponents), "wrong-component",
-		"component web is a webservice, not a tfjob: ml-model-checkpoint saves what a tfjob component trained")},
+		`component "web" is of type webservice: ml-model-checkpoint needs the name of one of its tfjob components`)},
 	{"fails for an unknown component", ckComponentProblem(ckApp(ckWeb, ckWrongComponents), "missing-component",
-		"component nope is not in application pipeline")},
+		`component "nope" is not in this application: ml-model-checkpoint needs the name of one of its tfjob components`)},
 	{"the default component is the only tfjob, next to other components", func(t testing.TB) {
 		w := newStepWorld(t, ckApp(ckWeb, ""), stepTrainedJob("Succeeded"))
 		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Pending")
 	}},
 	{"fails without a tfjob component", ckComponentProblem(strings.Replace(checkpointApp, "type: tfjob", "type: webservice", 1), "save-model",
-		"application pipeline has no tfjob component: there is no trained model to save")},
+		"component is not set and this application has no tfjob component: ml-model-checkpoint needs the name of one of its tfjob components")},
 	{"fails with several tfjob components and no component set", ckComponentProblem(ckApp(`    - name: other-tfjob
       type: tfjob
       properties:
@@ -531,7 +531,7 @@ var checkpointStepCases = []stepCase{
         tfReplicaSpecs:
           Worker:
             template: {spec: {containers: [{name: tensorflow, image: "tf:1"}]}}
-`, ""), "save-model", "application pipeline has several tfjob components (my-tfjob, other-tfjob): set component")},
+`, ""), "save-model", "component is not set and this application has several tfjob components (my-tfjob, other-tfjob): set it to one of them")},
 }
 
 func TestCheckpointStep(t *testing.T) { runStepCases(t, checkpointStepCases) }

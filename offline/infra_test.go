@@ -523,13 +523,12 @@ var terraformStepCases = []stepCase{
 			`component "prd-cluster" is not in this application: terraform-apply needs the name of one of its k8s-cluster or s3-bucket components`)
 		w.wantApplied()
 	}},
-	{"fails for a component that emits no Configuration", func(t testing.TB) {
+	{"fails for a component of another type, before applying it", func(t testing.TB) {
 		w := infraWorld(t)
 		infraStep(w, "create-prod-cluster", `{"component":"kubeflow"}`)
 		stepWant(t, w.run("create-prod-cluster"), v1alpha1.WorkflowStepPhaseFailed,
-			`component "kubeflow" (helm-chart) emits no terraform-controller Configuration: apply it with apply-component or deploy`)
-		// (it is applied before the step sees what it emits)
-		w.wantApplied("kubeflow")
+			`component "kubeflow" is of type helm-chart: terraform-apply needs the name of one of its k8s-cluster or s3-bucket components`)
+		w.wantApplied()
 	}},
 	// The step finds the Configuration by KubeVela's labels in the namespace it
 	// applied the component to, not from the apply's output (which KubeVela 1.11
@@ -648,12 +647,12 @@ var helmStepCases = []stepCase{
 			`component "kubeflw" is not in this application: helm-apply needs the name of one of its helm-chart components`)
 		w.wantApplied()
 	}},
-	{"fails for a component that emits no HelmRelease", func(t testing.TB) {
+	{"fails for a component of another type, before applying it", func(t testing.TB) {
 		w := infraWorld(t)
 		infraStep(w, "deploy-kubeflow", `{"component":"s3-bucket"}`)
 		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseFailed,
-			`component "s3-bucket" (s3-bucket) emits no fluxcd HelmRelease: apply it with apply-component or deploy`)
-		w.wantApplied("s3-bucket")
+			`component "s3-bucket" is of type s3-bucket: helm-apply needs the name of one of its helm-chart components`)
+		w.wantApplied()
 	}},
 	{"follows the namespace parameter", func(t testing.TB) {
 		w := infraWorld(t)

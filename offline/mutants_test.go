@@ -54,6 +54,10 @@ var mutants = []mutant{
 	// - `{context.appRevisionNum}, 1][0]` with 2 for 1: vela-core always
 	//   gives a step appRevisionNum (pkg/cue/process: the number of
 	//   <app>-v<n>), so the default is never read.
+	// - terraform-apply's and helm-apply's notEmitted failure: unreachable
+	//   since the type check before the apply admits only components that
+	//   emit a Configuration (k8s-cluster, s3-bucket) or a HelmRelease
+	//   (helm-chart); it stays as a guard for definitions that change.
 
 	// ---- ml-model-checkpoint ----
 	{"ml-model-checkpoint.cue", "failed: op.#Fail & {", "failed: {",
@@ -174,8 +178,8 @@ var mutants = []mutant{
 		"the step succeeds before the cloud resources are Available"},
 	{"terraform-apply.cue", "notFound: op.#Fail & {", "notFound: {",
 		"an unknown component is no longer a failure"},
-	{"terraform-apply.cue", "notEmitted: op.#Fail & {", "notEmitted: {",
-		"a component that emits no Configuration is no longer a failure"},
+	{"terraform-apply.cue", "wrongType: op.#Fail & {", "wrongType: {",
+		"a component of another type is applied (and then fails as emitting no Configuration)"},
 	// (The failure states are a set: an entry's presence counts, not its
 	// value, so a mutant removes the entry rather than setting it false.)
 	{"terraform-apply.cue", "ApplyFailed:                                         true\n", "",
@@ -200,8 +204,8 @@ var mutants = []mutant{
 		"the step succeeds before the release is Ready"},
 	{"helm-apply.cue", "notFound: op.#Fail & {", "notFound: {",
 		"an unknown component is no longer a failure"},
-	{"helm-apply.cue", "notEmitted: op.#Fail & {", "notEmitted: {",
-		"a component that emits no HelmRelease is no longer a failure"},
+	{"helm-apply.cue", "wrongType: op.#Fail & {", "wrongType: {",
+		"a component of another type is applied (and then fails as emitting no HelmRelease)"},
 	{"helm-apply.cue", "(action): Failures > Allowed", "(action): Failures >= Allowed",
 		"the last remediation retry is not waited for"},
 	{"helm-apply.cue", "InstallFailed:   _spent.install", "InstallFailed:   false",

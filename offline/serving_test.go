@@ -775,8 +775,8 @@ var servingStepCases = []stepCase{
 		delete(rec.Data, "image")
 		return rec
 	}())},
-	{"fails for a component of another type", svFails("serve-web", "component web is a webservice, not a tfserving: ml-model-serving deploys tfserving components")},
-	{"fails for an unknown component", svFails("serve-nope", "component nope is not in application pipeline")},
+	{"fails for a component of another type", svFails("serve-web", `component "web" is of type webservice: ml-model-serving needs the name of one of its tfserving components`)},
+	{"fails for an unknown component", svFails("serve-nope", `component "nope" is not in this application: ml-model-serving needs the name of one of its tfserving components`)},
 	{"fails for a predictor without a model", svFails("serve-empty", "predictor p of component empty has no modelVersion, modelImage or modelBasePath: there is no model to serve")},
 }
 

@@ -699,7 +699,7 @@ var trainingStepCases = []stepCase{
 	{"fails for a component of another type", func(t testing.TB) {
 		w := newStepWorld(t, trainingStepApp)
 		stepWant(t, w.run("train-web"), v1alpha1.WorkflowStepPhaseFailed,
-			`component "web" is of type webservice: ml-model-training trains tfjob components only`)
+			`component "web" is of type webservice: ml-model-training needs the name of one of its tfjob components`)
 		w.wantApplied()
 		if w.exists(gvkDeployment, "team-a", "web") {
 			t.Error("the step applied the webservice")
