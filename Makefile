@@ -37,8 +37,18 @@ mutate: ## Mutation test: every curated change to the step definitions (offline/
 clis: ## Build the vela CLI of every supported release (the cross-release render check uses them).
 	@for v in $(RELEASES); do VELA=$$v bash hack/tools/build.sh vela || exit 1; done
 
-lint: vet ## go vet, definition checks, helper drift, version bump check.
-	go test -count=1 -run 'TestDefinitions|TestInlinedHelpers|TestSchemas|TestVersionBump|TestReadmeReferenceIsGenerated|TestAddonCRDFileIsGenerated' ./offline/
+lint: vet verify ## go vet, generated files, definition checks, version bump check.
+	go test -count=1 -run 'TestDefinitions|TestSchemas|TestVersionBump' ./offline/
+
+generate: ## Run every generator: the inlined CUE helpers (hack/cue), the TFJob CRD file, the README's reference.
+	go run ./hack/cueinline
+	go run ./hack/gencrd
+	go run ./hack/gendocs
+
+verify: ## Check every generated file without writing anything (make lint runs it).
+	go run ./hack/cueinline -check
+	go run ./hack/gencrd -check
+	go test -count=1 -run 'TestInlinedHelpers|TestInlineCheckerDetectsDrift|TestAddonCRDFileIsGenerated|TestAddonCRDGeneratorStripsOnlySchemaDescriptions|TestReadmeReferenceIsGenerated' ./offline/
 
 vet:
 	go vet ./...

@@ -51,7 +51,7 @@ var mutants = []mutant{
 	// - `wanted: [if spec.replicas != _|_ {spec.replicas}, 1][0]` with 0 for
 	//   1: the tfjob component always sets replicas (1 by default), and the
 	//   step applies it on every reconcile, so the default is never read.
-	// - `{context.appRevisionNum}, 1][0]` with 2 for 1: vela-core always
+	// - `{context.appRevisionNum}, 1][0]` (the tfjobname helper) with 2 for 1: vela-core always
 	//   gives a step appRevisionNum (pkg/cue/process: the number of
 	//   <app>-v<n>), so the default is never read.
 	// - terraform-apply's and helm-apply's notEmitted failure: unreachable

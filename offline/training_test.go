@@ -2,8 +2,6 @@ package offline
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -452,27 +450,6 @@ func TestTrainingDatasetTraitIsInternal(t *testing.T) {
 	}
 	trEqual(t, "step category", step.Object.GetAnnotations()["custom.definition.oam.dev/category"], "Machine Learning")
 	trEqual(t, "step scope", step.Object.GetLabels()["custom.definition.oam.dev/scope"], "Application")
-}
-
-// The step passes its `dataset` to the trait unchanged, so both declare the
-// same types; the copies must not drift.
-func TestTrainingDatasetTypesAreTheSameInStepAndTrait(t *testing.T) {
-	block := func(file string) string {
-		data, err := os.ReadFile(filepath.Join(repoRoot, "definitions", file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := string(data)
-		begin := strings.Index(s, "// ml-platform:dataset-types begin")
-		end := strings.Index(s, "// ml-platform:dataset-types end")
-		if begin < 0 || end < begin {
-			t.Fatalf("%s has no ml-platform:dataset-types block", file)
-		}
-		return s[begin:end]
-	}
-	if block("ml-dataset.cue") != block("ml-model-training.cue") {
-		t.Error("the dataset types in definitions/ml-model-training.cue differ from definitions/ml-dataset.cue: copy the block between the ml-platform:dataset-types markers")
-	}
 }
 
 func TestTrainingExampleApp(t *testing.T) {
