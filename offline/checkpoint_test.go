@@ -440,7 +440,7 @@ var checkpointStepCases = []stepCase{
 			return j
 		}())},
 	{"fails on a False Succeeded condition", ckNoJob("",
-		"no succeeded training job for component my-tfjob in app revision pipeline-v1: TFJob my-tfjob-v1 is Succeeded", func() client.Object {
+		"no succeeded training job for component my-tfjob in app revision pipeline-v1: TFJob my-tfjob-v1 is Created", func() client.Object {
 			j := stepTrainedJob("Succeeded")
 			j.Object["status"].(map[string]interface{})["conditions"].([]interface{})[1].(map[string]interface{})["status"] = "False"
 			return j
