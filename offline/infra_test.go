@@ -457,6 +457,11 @@ func tfBucket(status map[string]interface{}, phase v1alpha1.WorkflowStepPhase, m
 		w := tfBucketStarted(t)
 		w.setStatus(gvkConfiguration, "ml-infra", "s3-bucket", status)
 		stepWant(t, w.run("create-s3-bucket"), phase, message)
+		if phase == v1alpha1.WorkflowStepPhaseSucceeded {
+			// the final apply waits for health, so the app records it
+			w.wantApplied("s3-bucket", "s3-bucket, waiting for health (healthy: true)")
+			return
+		}
 		w.wantApplied("s3-bucket")
 	}
 }
@@ -583,6 +588,11 @@ func hrRelease(properties string, status map[string]interface{}, phase v1alpha1.
 		w := hrStarted(t, properties)
 		w.setStatus(gvkHelmRelease, "ml-infra", "kubeflow", status)
 		stepWant(t, w.run("deploy-kubeflow"), phase, message)
+		if phase == v1alpha1.WorkflowStepPhaseSucceeded {
+			// the final apply waits for health, so the app records it
+			w.wantApplied("kubeflow", "kubeflow, waiting for health (healthy: true)")
+			return
+		}
 		w.wantApplied("kubeflow")
 	}
 }

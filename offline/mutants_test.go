@@ -197,9 +197,14 @@ var mutants = []mutant{
 	{"terraform-apply.cue", `let Namespace = [ if parameter.namespace != "" {parameter.namespace}, context.namespace][0]`, `let Namespace = context.namespace`,
 		"with a namespace parameter the step looks for the Configuration in the wrong namespace"},
 
+	{"terraform-apply.cue", "waitHealthy: true", "waitHealthy: false",
+		"the final apply no longer waits for health (the app keeps a stale component status)"},
+
 	// ---- helm-apply ----
 	{"helm-apply.cue", "failed: op.#Fail & {", "failed: {",
 		"a failed release no longer fails the step (it waits forever)"},
+	{"helm-apply.cue", "waitHealthy: true", "waitHealthy: false",
+		"the final apply no longer waits for health (the app keeps a stale component status)"},
 	{"helm-apply.cue", "continue: Release.done", "continue: true",
 		"the step succeeds before the release is Ready"},
 	{"helm-apply.cue", "notFound: op.#Fail & {", "notFound: {",
