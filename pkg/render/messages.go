@@ -68,7 +68,7 @@ var (
 	patternRE  = regexp.MustCompile(`^invalid value (.+) \(out of bound =~("(?:[^"\\]|\\.)*")\)$`)
 	boundRE    = regexp.MustCompile(`^invalid value (.+) \(out of bound (>=|<=|>|<)(.+)\)$`)
 	runesRE    = regexp.MustCompile(`^invalid value (.+) \(does not satisfy strings\.(MinRunes|MaxRunes)\(([0-9]+)\)\)$`)
-	mismatchRE = regexp.MustCompile(`^conflicting values (.+) and (.+) \(mismatched types (\w+) and (\w+)\)$`)
+	mismatchRE = regexp.MustCompile(`(?s)^conflicting values (.+) and (.+) \(mismatched types (\w+) and (\w+)\)$`)
 	secretRE   = regexp.MustCompile(`(?i)secret|password|passwd|token|credential|accesskey|dockerconfig`)
 )
 
@@ -135,15 +135,10 @@ func inWords(msg string, segs []string) (string, bool) {
 		return "must be " + words + " " + m[3] + " characters long" + got(m[1]), true
 	}
 	if m := mismatchRE.FindStringSubmatch(msg); m != nil {
-		// One side is the user's value, the other the type it must have.
-		want, have := m[3], m[2]
-		if isTypeName(m[2]) {
-			want, have = m[4], m[1]
+		if want, have, ok := splitMismatch(m[1]+" and "+m[2], m[3], m[4]); ok {
+			return "must be " + typeWords(want) + got(describe(have)), true
 		}
-		if isTypeName(have) {
-			return "", false
-		}
-		return "must be " + typeWords(want) + got(describe(have)), true
+		return "", false
 	}
 	if strings.HasPrefix(msg, "incomplete value") {
 		return "is required", true
@@ -232,4 +227,27 @@ func hoist(path, msg string) (string, string) {
 		return path, msg
 	}
 	return path + "." + m[1], m[2]
+}
+
+// splitMismatch finds, in "A and B" of a type conflict, which side is the
+// user's value and which the schema's (a type name or a struct); either may
+// itself contain " and ". It returns the wanted kind and the user's value.
+func splitMismatch(body, kindA, kindB string) (want, have string, ok bool) {
+	schemaSide := func(v string) bool {
+		return isTypeName(v) || strings.HasPrefix(v, "{") && strings.HasSuffix(v, "}")
+	}
+	for i := 0; ; {
+		j := strings.Index(body[i:], " and ")
+		if j < 0 {
+			return "", "", false
+		}
+		a, b := body[:i+j], body[i+j+len(" and "):]
+		switch {
+		case schemaSide(a) && !schemaSide(b):
+			return kindA, b, true
+		case schemaSide(b) && !schemaSide(a):
+			return kindB, a, true
+		}
+		i += j + 1
+	}
 }
