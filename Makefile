@@ -40,7 +40,7 @@ clis: ## Build the vela CLI of every supported release (the cross-release render
 lint: vet verify ## go vet, generated files, definition checks, version bump check.
 	go test -count=1 -run 'TestDefinitions|TestSchemas|TestVersionBump' ./offline/
 
-generate: ## Run every generator: the inlined CUE helpers (hack/cue), the TFJob CRD file, the README's reference.
+generate: ## Run every generator: the inlined CUE helpers (hack/cue), the TFJob CRD file, the reference (docs/reference.md).
 	go run ./hack/cueinline
 	go run ./hack/gencrd
 	go run ./hack/gendocs

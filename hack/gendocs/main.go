@@ -1,5 +1,5 @@
-// Command gendocs regenerates the definitions reference in README.md from
-// the CUE definitions (parameter tables included):
+// Command gendocs regenerates the definitions reference, docs/reference.md,
+// from the CUE definitions and parameter.cue (parameter tables included):
 //
 //	go run ./hack/gendocs
 package main
@@ -36,13 +36,5 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		return err
-	}
-	out, err := docgen.Splice(string(readme), ref)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile("README.md", []byte(out), 0o644)
+	return os.WriteFile(docgen.File, []byte(ref), 0o644)
 }

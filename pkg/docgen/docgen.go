@@ -1,5 +1,6 @@
-// Package docgen writes the README's reference of definitions and their
-// parameters from the CUE, so the docs cannot drift from the definitions.
+// Package docgen writes the reference of definitions and their parameters
+// (docs/reference.md) from the CUE, so the docs cannot drift from the
+// definitions, and lists every parameter path for the docs' path check.
 package docgen
 
 import (
@@ -13,11 +14,14 @@ import (
 	"github.com/ml-platform/ml-platform/pkg/render"
 )
 
-// Markers delimit the generated part of the README.
-const (
-	BeginMarker = "<!-- BEGIN GENERATED REFERENCE (go run ./hack/gendocs) -->"
-	EndMarker   = "<!-- END GENERATED REFERENCE -->"
-)
+// File is where the generated reference lives, relative to the addon root.
+const File = "docs/reference.md"
+
+// header opens the generated file.
+const header = "# Definitions reference\n\n" +
+	"<!-- Generated from definitions/*.cue and parameter.cue by `go run ./hack/gendocs`: do not edit; a test fails when it is stale. -->\n\n" +
+	"Every definition of the addon and every parameter, with its type, default and description.\n" +
+	"The user's guide is the [README](../README.md).\n\n"
 
 var kindTitle = map[string]string{
 	render.KindComponent:    "Components",
@@ -26,9 +30,9 @@ var kindTitle = map[string]string{
 	render.KindPolicy:       "Policies",
 }
 
-// Reference renders the addon's enable parameters (parameter.cue's text),
-// then a summary table of every definition, then one parameter table per
-// definition.
+// Reference renders the whole of docs/reference.md: the addon's enable
+// parameters (parameter.cue's text), then a summary table of every
+// definition, then one parameter table per definition.
 func Reference(addonParameter string, defs []*render.Definition) (string, error) {
 	sort.Slice(defs, func(i, j int) bool {
 		if defs[i].Kind != defs[j].Kind {
@@ -37,17 +41,14 @@ func Reference(addonParameter string, defs []*render.Definition) (string, error)
 		return defs[i].Name < defs[j].Name
 	})
 	var b bytes.Buffer
-	addonSchema, err := defcheck.OpenAPISchema(&render.Definition{Name: "parameter.cue", Template: addonParameter})
+	b.WriteString(header)
+	addonRows, err := definitionRows(addonDefinition(addonParameter))
 	if err != nil {
 		return "", err
 	}
-	addonRows, err := parameterRows(addonSchema)
-	if err != nil {
-		return "", err
-	}
-	b.WriteString("### Addon parameters\n\n`vela addon enable ml-platform key=value ...`\n\n")
+	b.WriteString("## Addon parameters\n\n`vela addon enable ml-platform key=value ...`\n\n")
 	writeTable(&b, addonRows)
-	b.WriteString("\n### Definitions\n\n")
+	b.WriteString("\n## Definitions\n\n")
 	b.WriteString("| definition | kind | description |\n|---|---|---|\n")
 	for _, d := range defs {
 		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s |\n", d.Name, anchor(d.Name), d.Kind, cell(d.Description))
@@ -56,17 +57,13 @@ func Reference(addonParameter string, defs []*render.Definition) (string, error)
 	for _, d := range defs {
 		if d.Kind != kind {
 			kind = d.Kind
-			fmt.Fprintf(&b, "\n#### %s\n", kindTitle[kind])
+			fmt.Fprintf(&b, "\n### %s\n", kindTitle[kind])
 		}
-		schema, err := defcheck.OpenAPISchema(d)
+		rows, err := definitionRows(d)
 		if err != nil {
 			return "", err
 		}
-		rows, err := parameterRows(schema)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", d.Name, err)
-		}
-		fmt.Fprintf(&b, "\n##### %s\n\n%s\n\n", d.Name, d.Description)
+		fmt.Fprintf(&b, "\n#### %s\n\n%s\n\n", d.Name, d.Description)
 		if hidden := d.Object.GetLabels()["custom.definition.oam.dev/ui-hidden"]; hidden == "true" {
 			b.WriteString("_Internal: used by other definitions, hidden in VelaUX._\n\n")
 		}
@@ -82,14 +79,40 @@ func writeTable(b *bytes.Buffer, rows []row) {
 	}
 }
 
-// Splice replaces the generated part of a README with ref.
-func Splice(readme, ref string) (string, error) {
-	begin := strings.Index(readme, BeginMarker)
-	end := strings.Index(readme, EndMarker)
-	if begin < 0 || end < begin {
-		return "", fmt.Errorf("README has no %q ... %q section", BeginMarker, EndMarker)
+// ParameterPaths lists every parameter path of the addon's enable parameters
+// and of every definition, as the reference's tables name them
+// (`traffic.router`, `predictors[].weight`), each with its type there
+// (`string`, `object`, `[]object`, `any`, an enum...).
+func ParameterPaths(addonParameter string, defs []*render.Definition) (map[string]string, error) {
+	paths := map[string]string{}
+	for _, d := range append([]*render.Definition{addonDefinition(addonParameter)}, defs...) {
+		rows, err := definitionRows(d)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			paths[r.name] = r.typ
+		}
 	}
-	return readme[:begin+len(BeginMarker)] + "\n" + ref + readme[end:], nil
+	return paths, nil
+}
+
+// addonDefinition wraps parameter.cue's text so it converts like a definition.
+func addonDefinition(parameter string) *render.Definition {
+	return &render.Definition{Name: "parameter.cue", Template: parameter}
+}
+
+// definitionRows is one row per parameter path of d, in the reference's order.
+func definitionRows(d *render.Definition) ([]row, error) {
+	schema, err := defcheck.OpenAPISchema(d)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", d.Name, err)
+	}
+	rows, err := parameterRows(schema)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", d.Name, err)
+	}
+	return rows, nil
 }
 
 type row struct {
