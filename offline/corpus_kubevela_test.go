@@ -1,11 +1,7 @@
 package offline
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -23,17 +19,14 @@ import (
 // (a workflow step, which the dry-run does not run; a cross-reference; a
 // value only the API server checks). Every other case must be refused.
 func TestInvalidCorpusIsRefusedByKubeVelaToo(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(repoRoot, corpusDir, "*.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cases := corpusCases(t)
 	var refused, offlineOnly int
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
+	for _, c := range cases {
+		data, name := c.data, c.name
+		why := ""
+		if reasons := headerValues(data, "# only-offline:"); len(reasons) > 0 {
+			why = reasons[0]
 		}
-		why := onlyOffline(data)
 		app, _, err := render.ParseApplication(data)
 		if err != nil {
 			// Not an Application at all: the API server refuses it.
@@ -41,7 +34,6 @@ func TestInvalidCorpusIsRefusedByKubeVelaToo(t *testing.T) {
 			continue
 		}
 		_, dryErr := addonRenderer(t).DryRun(context.Background(), app)
-		name := filepath.Base(f)
 		switch {
 		case dryErr == nil && why == "":
 			t.Errorf("%s: KubeVela's dry-run renders it, so vela-core would apply it; refuse it in the definition, or add `# only-offline: <why>`", name)
@@ -65,22 +57,7 @@ func TestInvalidCorpusIsRefusedByKubeVelaToo(t *testing.T) {
 			offlineOnly++
 		}
 	}
-	t.Logf("%d cases: %d refused by KubeVela's dry-run as by the offline validator, %d by the offline validator only", len(files), refused, offlineOnly)
-}
-
-// onlyOffline returns the reason given on a case's `# only-offline:` line.
-func onlyOffline(data []byte) string {
-	s := bufio.NewScanner(bytes.NewReader(data))
-	for s.Scan() {
-		line := s.Text()
-		if !strings.HasPrefix(line, "#") {
-			break
-		}
-		if rest, ok := strings.CutPrefix(line, "# only-offline:"); ok {
-			return strings.TrimSpace(rest)
-		}
-	}
-	return ""
+	t.Logf("%d cases: %d refused by KubeVela's dry-run as by the offline validator, %d by the offline validator only", len(cases), refused, offlineOnly)
 }
 
 // Every message of the corpus is in the user's words: no regular
@@ -88,25 +65,14 @@ func onlyOffline(data []byte) string {
 // no value given on a case's `# secret: <value>` line (a credential the user
 // put where a Secret's name belongs).
 func TestInvalidCorpusMessagesAreInWords(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(repoRoot, corpusDir, "*.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	helper := regexp.MustCompile(`(^|[\s.])_[A-Za-z]\w*[:.]`)
 	var secrets int
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		app, _, err := render.ParseApplication(data)
-		if err == nil {
-			_, err = addonRenderer(t).Render(context.Background(), app)
-		}
+	for _, c := range corpusCases(t) {
+		err := renderCorpusCase(t, c.data)
 		if err == nil {
 			continue // TestInvalidCorpusIsRejectedWithFieldNamedErrors says so
 		}
-		msg, name := err.Error(), filepath.Base(f)
+		msg, name := err.Error(), c.name
 		if strings.Contains(msg, "=~") || strings.Contains(msg, "^[") {
 			t.Errorf("%s: the message shows a regular expression:\n%s", name, msg)
 		}
@@ -116,7 +82,7 @@ func TestInvalidCorpusMessagesAreInWords(t *testing.T) {
 		if strings.Contains(msg, "#Parameter") || strings.Contains(msg, "mlpPropertiesUnderCheck") {
 			t.Errorf("%s: the message names a CUE definition:\n%s", name, msg)
 		}
-		for _, secret := range headerValues(data, "# secret:") {
+		for _, secret := range headerValues(c.data, "# secret:") {
 			secrets++
 			if strings.Contains(msg, secret) {
 				t.Errorf("%s: the message prints the credential %q:\n%s", name, secret, msg)
@@ -126,20 +92,4 @@ func TestInvalidCorpusMessagesAreInWords(t *testing.T) {
 	if secrets == 0 {
 		t.Fatal("no case carries a `# secret:` line: the credential check checks nothing")
 	}
-}
-
-// headerValues returns the values of a case's header lines with a prefix.
-func headerValues(data []byte, prefix string) []string {
-	var out []string
-	s := bufio.NewScanner(bytes.NewReader(data))
-	for s.Scan() {
-		line := s.Text()
-		if !strings.HasPrefix(line, "#") {
-			break
-		}
-		if rest, ok := strings.CutPrefix(line, prefix); ok {
-			out = append(out, strings.TrimSpace(rest))
-		}
-	}
-	return out
 }
