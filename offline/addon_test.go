@@ -152,15 +152,15 @@ func findObject(t *testing.T, comps map[string]addonComponent, kind, name string
 
 func TestAddonInstallsCRDAndOperator(t *testing.T) {
 	comps := addonComponents(t, renderAddon(t, nil))
-	trEqual(t, "components", componentNames(comps), []string{
+	assertEqual(t, "components", componentNames(comps), []string{
 		"ml-platform-crds", "training-operator", "training-operator-namespace", "training-operator-rbac", "training-operator-webhook",
 	})
 	crds := comps["ml-platform-crds"]
 	if len(crds.Objects) != 1 || crds.Objects[0].GetName() != "tfjobs.kubeflow.org" {
 		t.Fatalf("ml-platform-crds holds %d objects, want the TFJob CRD", len(crds.Objects))
 	}
-	trEqual(t, "CRD kind", crds.Objects[0].GetKind(), "CustomResourceDefinition")
-	trEqual(t, "CRD served version", field(t, crds.Objects[0], "spec", "versions").([]interface{})[0].(map[string]interface{})["name"], "v1")
+	assertEqual(t, "CRD kind", crds.Objects[0].GetKind(), "CustomResourceDefinition")
+	assertEqual(t, "CRD served version", field(t, crds.Objects[0], "spec", "versions").([]interface{})[0].(map[string]interface{})["name"], "v1")
 
 	// The namespace, then the operator's pieces in it.
 	ns, nsComp := findObject(t, comps, "Namespace", "kubeflow")
@@ -168,17 +168,17 @@ func TestAddonInstallsCRDAndOperator(t *testing.T) {
 		t.Fatalf("no Namespace kubeflow in training-operator-namespace")
 	}
 	for _, c := range []string{"training-operator-rbac", "training-operator-webhook"} {
-		trEqual(t, c+" dependsOn", comps[c].DependsOn, []string{"training-operator-namespace"})
+		assertEqual(t, c+" dependsOn", comps[c].DependsOn, []string{"training-operator-namespace"})
 	}
 	op := comps["training-operator"]
-	trEqual(t, "operator dependsOn", op.DependsOn, []string{"ml-platform-crds", "training-operator-rbac", "training-operator-webhook"})
+	assertEqual(t, "operator dependsOn", op.DependsOn, []string{"ml-platform-crds", "training-operator-rbac", "training-operator-webhook"})
 	for _, c := range comps {
-		trEqual(t, c.Name+" type", c.Type, "k8s-objects")
+		assertEqual(t, c.Name+" type", c.Type, "k8s-objects")
 		for _, o := range c.Objects {
 			if o.GetKind() == "Namespace" || o.GetKind() == "CustomResourceDefinition" || strings.HasPrefix(o.GetKind(), "Cluster") || o.GetKind() == "ValidatingWebhookConfiguration" {
 				continue
 			}
-			trEqual(t, o.GetKind()+" "+o.GetName()+" namespace", o.GetNamespace(), "kubeflow")
+			assertEqual(t, o.GetKind()+" "+o.GetName()+" namespace", o.GetNamespace(), "kubeflow")
 		}
 	}
 
@@ -187,10 +187,10 @@ func TestAddonInstallsCRDAndOperator(t *testing.T) {
 		t.Fatal("no Deployment training-operator")
 	}
 	pod, _ := field(t, dep, "spec", "template", "spec").(map[string]interface{})
-	trEqual(t, "service account", pod["serviceAccountName"], "training-operator")
+	assertEqual(t, "service account", pod["serviceAccountName"], "training-operator")
 	c := container(t, pod, "training-operator")
-	trEqual(t, "image", c["image"], "kubeflow/training-operator:v1-04f9f13")
-	trEqual(t, "args", c["args"], []interface{}{"--enable-scheme=tfjob"})
+	assertEqual(t, "image", c["image"], "kubeflow/training-operator:v1-04f9f13")
+	assertEqual(t, "args", c["args"], []interface{}{"--enable-scheme=tfjob"})
 	for _, probe := range []string{"livenessProbe", "readinessProbe"} {
 		p, _ := c[probe].(map[string]interface{})
 		get, _ := p["httpGet"].(map[string]interface{})
@@ -199,7 +199,7 @@ func TestAddonInstallsCRDAndOperator(t *testing.T) {
 		}
 	}
 	trCheckRestricted(t, "operator", c)
-	trEqual(t, "cert volume", trNamed(t, pod, "volumes")["cert"]["secret"].(map[string]interface{})["secretName"], "training-operator-webhook-cert")
+	assertEqual(t, "cert volume", namedList(t, pod["volumes"])["cert"]["secret"].(map[string]interface{})["secretName"], "training-operator-webhook-cert")
 
 	secret, _ := findObject(t, comps, "Secret", "training-operator-webhook-cert")
 	if secret == nil {
@@ -214,7 +214,7 @@ func TestAddonInstallsCRDAndOperator(t *testing.T) {
 		t.Fatalf("%d webhooks, want the TFJob one only (the operator serves only --enable-scheme=tfjob)", len(hooks))
 	}
 	svc := hooks[0].(map[string]interface{})["clientConfig"].(map[string]interface{})["service"]
-	trEqual(t, "webhook service", svc, map[string]interface{}{"name": "training-operator", "namespace": "kubeflow", "path": "/validate-kubeflow-org-v1-tfjob"})
+	assertEqual(t, "webhook service", svc, map[string]interface{}{"name": "training-operator", "namespace": "kubeflow", "path": "/validate-kubeflow-org-v1-tfjob"})
 }
 
 func TestAddonRBACIsLeastPrivilege(t *testing.T) {
@@ -227,8 +227,8 @@ func TestAddonRBACIsLeastPrivilege(t *testing.T) {
 	if binding == nil {
 		t.Fatal("no ClusterRoleBinding ml-platform-training-operator")
 	}
-	trEqual(t, "binding roleRef", field(t, binding, "roleRef", "name"), "ml-platform-training-operator")
-	trEqual(t, "binding subjects", field(t, binding, "subjects"), []interface{}{map[string]interface{}{
+	assertEqual(t, "binding roleRef", field(t, binding, "roleRef", "name"), "ml-platform-training-operator")
+	assertEqual(t, "binding subjects", field(t, binding, "subjects"), []interface{}{map[string]interface{}{
 		"kind": "ServiceAccount", "name": "training-operator", "namespace": "ml-system"}})
 
 	type rule struct {
@@ -266,7 +266,7 @@ func TestAddonRBACIsLeastPrivilege(t *testing.T) {
 		sort.Strings(granted[key])
 	}
 	t.Logf("ClusterRole rules: %v", granted)
-	trEqual(t, "ClusterRole grants", granted, map[string][]string{
+	assertEqual(t, "ClusterRole grants", granted, map[string][]string{
 		"tfjobs":                          {"delete", "get", "list", "patch", "update", "watch"},
 		"tfjobs/status":                   {"get", "patch", "update"},
 		"tfjobs/finalizers":               {"update"},
@@ -284,8 +284,8 @@ func TestAddonRBACIsLeastPrivilege(t *testing.T) {
 	if nsRole == nil {
 		t.Fatal("no Role ml-platform-training-operator for the certificate Secret")
 	}
-	trEqual(t, "Role namespace", nsRole.GetNamespace(), "ml-system")
-	trEqual(t, "Role rules", rulesOf(nsRole), []rule{
+	assertEqual(t, "Role namespace", nsRole.GetNamespace(), "ml-system")
+	assertEqual(t, "Role rules", rulesOf(nsRole), []rule{
 		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch"}},
 		{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"training-operator-webhook-cert"}, Verbs: []string{"update"}},
 	})
@@ -302,7 +302,7 @@ func TestAddonRBACIsLeastPrivilege(t *testing.T) {
 
 func TestAddonWithoutOperatorStillInstallsCRD(t *testing.T) {
 	comps := addonComponents(t, renderAddon(t, map[string]interface{}{"installTrainingOperator": false}))
-	trEqual(t, "components", componentNames(comps), []string{"ml-platform-crds"})
+	assertEqual(t, "components", componentNames(comps), []string{"ml-platform-crds"})
 	if crd, _ := findObject(t, comps, "CustomResourceDefinition", "tfjobs.kubeflow.org"); crd == nil {
 		t.Error("no TFJob CRD with installTrainingOperator=false")
 	}

@@ -40,15 +40,7 @@ func hrStatus(ready, reason, message string, more map[string]interface{}) map[st
 // step shows phase and message.
 func hrRelease(properties string, status map[string]interface{}, phase v1alpha1.WorkflowStepPhase, message string) func(t testing.TB) {
 	return func(t testing.TB) {
-		w := hrStarted(t, properties)
-		w.setStatus(gvkHelmRelease, "ml-infra", "kubeflow", status)
-		stepWant(t, w.run("deploy-kubeflow"), phase, message)
-		if phase == v1alpha1.WorkflowStepPhaseSucceeded {
-			// the final apply waits for health, so the app records it
-			w.wantApplied("kubeflow", "kubeflow, waiting for health (healthy: true)")
-			return
-		}
-		w.wantApplied("kubeflow")
+		wantApplyAndWait(t, hrStarted(t, properties), gvkHelmRelease, "ml-infra", "kubeflow", "deploy-kubeflow", status, phase, message)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -120,4 +121,43 @@ func container(t testing.TB, podSpec map[string]interface{}, name string) map[st
 	}
 	t.Fatalf("no container %q in pod spec", name)
 	return nil
+}
+
+// namedList turns a list of {name: ...} maps into name -> map, failing on
+// duplicates.
+func namedList(t testing.TB, list interface{}) map[string]map[string]interface{} {
+	t.Helper()
+	out := map[string]map[string]interface{}{}
+	items, _ := list.([]interface{})
+	for _, it := range items {
+		m, ok := it.(map[string]interface{})
+		if !ok {
+			t.Fatalf("list item is not an object: %v", it)
+		}
+		name, _ := m["name"].(string)
+		if _, dup := out[name]; dup {
+			t.Fatalf("duplicate name %q in %v", name, list)
+		}
+		out[name] = m
+	}
+	return out
+}
+
+func names(list interface{}) []string {
+	var out []string
+	items, _ := list.([]interface{})
+	for _, it := range items {
+		if m, ok := it.(map[string]interface{}); ok {
+			n, _ := m["name"].(string)
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func assertEqual(t testing.TB, what string, got, want interface{}) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s:\n got: %#v\nwant: %#v", what, got, want)
+	}
 }

@@ -46,14 +46,14 @@ func TestTrainingDatasetFromS3(t *testing.T) {
 		pod := trPodSpec(t, job, role)
 		trCheckReplica(t, job, role, "m", "1", "ds-models")
 		loader := container(t, pod, "dataset-loader")
-		trEqual(t, role+" initContainers", trNames(pod["initContainers"].([]interface{})), []string{"dataset-loader"})
-		trEqual(t, role+" loader image", loader["image"], "rclone/rclone:1.68")
-		trEqual(t, role+" loader command", loader["command"], []interface{}{"rclone"})
+		assertEqual(t, role+" initContainers", names(pod["initContainers"].([]interface{})), []string{"dataset-loader"})
+		assertEqual(t, role+" loader image", loader["image"], "rclone/rclone:1.68")
+		assertEqual(t, role+" loader command", loader["command"], []interface{}{"rclone"})
 		args, _ := loader["args"].([]interface{})
 		if len(args) < 3 || args[0] != "copy" || args[len(args)-2] != ":s3:ml-datasets/mnist" || args[len(args)-1] != "/mnt/dataset" {
 			t.Errorf("%s loader args = %v, want rclone copy :s3:ml-datasets/mnist /mnt/dataset", role, args)
 		}
-		trEqual(t, role+" loader env", trEnv(t, loader), map[string]interface{}{
+		assertEqual(t, role+" loader env", trEnv(t, loader), map[string]interface{}{
 			"RCLONE_S3_PROVIDER": "AWS",
 			"RCLONE_S3_ENV_AUTH": "false",
 			"RCLONE_S3_REGION":   "us-east-1",
@@ -62,21 +62,21 @@ func TestTrainingDatasetFromS3(t *testing.T) {
 			"RCLONE_S3_SECRET_ACCESS_KEY": map[string]interface{}{"secretKeyRef": map[string]interface{}{
 				"name": "s3-credentials", "key": "secretAccessKey"}},
 		})
-		trEqual(t, role+" loader mounts", loader["volumeMounts"], []interface{}{map[string]interface{}{"name": "dataset", "mountPath": "/mnt/dataset"}})
+		assertEqual(t, role+" loader mounts", loader["volumeMounts"], []interface{}{map[string]interface{}{"name": "dataset", "mountPath": "/mnt/dataset"}})
 		if sc, _ := loader["securityContext"].(map[string]interface{}); sc["runAsNonRoot"] != true {
 			t.Errorf("%s loader securityContext = %v, want runAsNonRoot", role, sc)
 		}
-		vols := trNamed(t, pod, "volumes")
-		trEqual(t, role+" dataset volume", vols["dataset"], map[string]interface{}{"name": "dataset", "emptyDir": map[string]interface{}{}})
+		vols := namedList(t, pod["volumes"])
+		assertEqual(t, role+" dataset volume", vols["dataset"], map[string]interface{}{"name": "dataset", "emptyDir": map[string]interface{}{}})
 		tf := container(t, pod, "tensorflow")
-		trEqual(t, role+" DATASET_DIR", trEnv(t, tf)["DATASET_DIR"], "/mnt/dataset")
-		trEqual(t, role+" dataset mount", trNamed(t, tf, "volumeMounts")["dataset"], map[string]interface{}{"name": "dataset", "mountPath": "/mnt/dataset"})
+		assertEqual(t, role+" DATASET_DIR", trEnv(t, tf)["DATASET_DIR"], "/mnt/dataset")
+		assertEqual(t, role+" dataset mount", namedList(t, tf["volumeMounts"])["dataset"], map[string]interface{}{"name": "dataset", "mountPath": "/mnt/dataset"})
 	}
 	// The trait keeps what the Worker template had: its sidecar, volume and env.
 	pod := trPodSpec(t, job, "Worker")
-	trEqual(t, "Worker containers", trNames(pod["containers"].([]interface{})), []string{"sidecar", "tensorflow"})
-	trEqual(t, "Worker volumes", trNames(pod["volumes"].([]interface{})), []string{"cache", "model-store", "dataset"})
-	trEqual(t, "Worker tensorflow env", trNames(container(t, pod, "tensorflow")["env"].([]interface{})),
+	assertEqual(t, "Worker containers", names(pod["containers"].([]interface{})), []string{"sidecar", "tensorflow"})
+	assertEqual(t, "Worker volumes", names(pod["volumes"].([]interface{})), []string{"cache", "model-store", "dataset"})
+	assertEqual(t, "Worker tensorflow env", names(container(t, pod, "tensorflow")["env"].([]interface{})),
 		[]string{"MODEL_NAME", "MODEL_VERSION", "MODEL_DIR", "MODEL_BASE_DIR", "EPOCHS", "DATASET_DIR"})
 	if _, found := container(t, pod, "sidecar")["env"]; found {
 		t.Error("the sidecar got DATASET_DIR; only the tensorflow container does")
@@ -87,9 +87,9 @@ func TestTrainingDatasetFromPublicOSSBucket(t *testing.T) {
 	res := trRender(t, trDatasetApp(`{oss: {bucket: ml-public, path: cifar10, region: cn-beijing}, loaderImage: "registry.example.com/rclone:1.68"}`))
 	job := mustFind(t, res, "TFJob", "ds-v1")
 	loader := container(t, trPodSpec(t, job, "Worker"), "dataset-loader")
-	trEqual(t, "loader image", loader["image"], "registry.example.com/rclone:1.68")
+	assertEqual(t, "loader image", loader["image"], "registry.example.com/rclone:1.68")
 	// A public bucket: no credentials at all.
-	trEqual(t, "loader env", trEnv(t, loader), map[string]interface{}{
+	assertEqual(t, "loader env", trEnv(t, loader), map[string]interface{}{
 		"RCLONE_S3_PROVIDER": "Alibaba",
 		"RCLONE_S3_ENV_AUTH": "false",
 		"RCLONE_S3_REGION":   "cn-beijing",
@@ -109,14 +109,14 @@ func TestTrainingDatasetFromPVC(t *testing.T) {
 		if _, found := pod["initContainers"]; found {
 			t.Errorf("%s has init containers; a pvc dataset is mounted, not copied", role)
 		}
-		trEqual(t, role+" dataset volume", trNamed(t, pod, "volumes")["dataset"], map[string]interface{}{
+		assertEqual(t, role+" dataset volume", namedList(t, pod["volumes"])["dataset"], map[string]interface{}{
 			"name": "dataset", "persistentVolumeClaim": map[string]interface{}{"claimName": "training-data", "readOnly": true},
 		})
 		tf := container(t, pod, "tensorflow")
-		trEqual(t, role+" dataset mount", trNamed(t, tf, "volumeMounts")["dataset"], map[string]interface{}{
+		assertEqual(t, role+" dataset mount", namedList(t, tf["volumeMounts"])["dataset"], map[string]interface{}{
 			"name": "dataset", "mountPath": "/mnt/dataset", "readOnly": true, "subPath": "mnist",
 		})
-		trEqual(t, role+" DATASET_DIR", trEnv(t, tf)["DATASET_DIR"], "/mnt/dataset")
+		assertEqual(t, role+" DATASET_DIR", trEnv(t, tf)["DATASET_DIR"], "/mnt/dataset")
 	}
 }
 
@@ -125,7 +125,7 @@ func TestTrainingDatasetTraitIsInternal(t *testing.T) {
 	if def == nil {
 		t.Fatal("no ml-dataset trait")
 	}
-	trEqual(t, "ui-hidden label", def.Object.GetLabels()["custom.definition.oam.dev/ui-hidden"], "true")
+	assertEqual(t, "ui-hidden label", def.Object.GetLabels()["custom.definition.oam.dev/ui-hidden"], "true")
 	if !strings.Contains(def.Description, "not for direct use") {
 		t.Errorf("description %q does not say the trait is not for direct use", def.Description)
 	}
@@ -133,6 +133,6 @@ func TestTrainingDatasetTraitIsInternal(t *testing.T) {
 	if step == nil {
 		t.Fatal("no ml-model-training step")
 	}
-	trEqual(t, "step category", step.Object.GetAnnotations()["custom.definition.oam.dev/category"], "Machine Learning")
-	trEqual(t, "step scope", step.Object.GetLabels()["custom.definition.oam.dev/scope"], "Application")
+	assertEqual(t, "step category", step.Object.GetAnnotations()["custom.definition.oam.dev/category"], "Machine Learning")
+	assertEqual(t, "step scope", step.Object.GetLabels()["custom.definition.oam.dev/scope"], "Application")
 }

@@ -21,21 +21,7 @@ metadata:
   namespace: ml
 spec:
   components:
-    - name: my-tfjob
-      type: tfjob
-      properties:
-        modelVersion:
-          modelName: mymodel
-          imageRepo: myhub/mymodel
-        tfReplicaSpecs:
-          Worker:
-            replicas: 3
-            template:
-              spec:
-                containers:
-                  - name: tensorflow
-                    image: tf-mnist-estimator-api:v0.1
-  workflow:
+` + specTFJobComponent + `  workflow:
     steps:
       - name: save-model
         type: ml-model-checkpoint

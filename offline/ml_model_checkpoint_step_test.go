@@ -92,7 +92,7 @@ var checkpointStepCases = []stepCase{
 		if got := rec.GetLabels()["ml-platform.oam.dev/model"]; got != "mymodel" {
 			t.Errorf("record label ml-platform.oam.dev/model = %q", got)
 		}
-		servingEqual(t, "record data", rec.Object["data"], map[string]interface{}{
+		assertEqual(t, "record data", rec.Object["data"], map[string]interface{}{
 			"modelName":   "mymodel-v2",
 			"model":       "mymodel",
 			"version":     "1",
@@ -109,13 +109,13 @@ var checkpointStepCases = []stepCase{
 		if w.exists(gvkPod, "ml", ckPod) {
 			t.Error("a recorded version was built again")
 		}
-		servingEqual(t, "record data after a restart", w.get(gvkConfigMap, "ml", "model-version-mymodel-v2").Object["data"].(map[string]interface{})["digest"], testDigest)
+		assertEqual(t, "record data after a restart", w.get(gvkConfigMap, "ml", "model-version-mymodel-v2").Object["data"].(map[string]interface{})["digest"], testDigest)
 	}},
 	{"a termination message that is not a digest is not recorded as one", func(t testing.TB) {
 		w := ckBuild(t)
 		ckBuildPodStatus(w, "Succeeded", nil, []interface{}{ckContainer("builder", ckTerminated(0, "Completed", "pushed\n"))})
 		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseSucceeded, "")
-		servingEqual(t, "record digest", w.get(gvkConfigMap, "ml", "model-version-mymodel-v2").Object["data"].(map[string]interface{})["digest"], "")
+		assertEqual(t, "record digest", w.get(gvkConfigMap, "ml", "model-version-mymodel-v2").Object["data"].(map[string]interface{})["digest"], "")
 	}},
 	{"fails with the builder's message", ckBuildPodFails(map[string]interface{}{
 		"initContainerStatuses": []interface{}{ckContainer("prepare", ckTerminated(0, "Completed", ""))},
@@ -183,7 +183,7 @@ var checkpointStepCases = []stepCase{
 			t.Fatal("the build pod of another training job was kept")
 		}
 		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Pending")
-		servingEqual(t, "rebuilt pod's training job", w.get(gvkPod, "ml", ckPod).GetAnnotations()["ml-platform.oam.dev/training-job"], "my-tfjob-v1")
+		assertEqual(t, "rebuilt pod's training job", w.get(gvkPod, "ml", ckPod).GetAnnotations()["ml-platform.oam.dev/training-job"], "my-tfjob-v1")
 	}},
 	{"fails without a TFJob of this revision", ckNoJob("",
 		"no succeeded training job for component my-tfjob in app revision pipeline-v1: no TFJob found; run the ml-model-training step before ml-model-checkpoint")},
@@ -238,9 +238,9 @@ var checkpointStepCases = []stepCase{
 		if stepHas(reapplied, "model-version-other-v1") {
 			t.Error("the record of another application was applied")
 		}
-		servingEqual(t, "re-applied earlier record's labels", w.get(gvkConfigMap, "ml", "model-version-mymodel-v1").GetLabels()["ml-platform.oam.dev/model-version"], "mymodel-v1")
+		assertEqual(t, "re-applied earlier record's labels", w.get(gvkConfigMap, "ml", "model-version-mymodel-v1").GetLabels()["ml-platform.oam.dev/model-version"], "mymodel-v1")
 		rec := w.get(gvkConfigMap, "ml", "model-version-mymodel-v2")
-		servingEqual(t, "re-recorded data", rec.Object["data"], map[string]interface{}{
+		assertEqual(t, "re-recorded data", rec.Object["data"], map[string]interface{}{
 			"modelName": "mymodel-v2", "model": "mymodel", "version": "1", "image": ckImage, "digest": testDigest,
 			"trainingJob": "my-tfjob-v1", "appRevision": "pipeline-v1", "createdAt": "2026-11-28T14:00:00Z",
 		})

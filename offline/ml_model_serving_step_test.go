@@ -240,13 +240,13 @@ var servingStepCases = []stepCase{
 		a := w.applied[0]
 		w.wantApplied("my-tfserving-dev in ml-dev")
 		p := a.Properties["predictors"].([]interface{})[0].(map[string]interface{})
-		servingEqual(t, "resolved modelImage (pinned by digest)", p["modelImage"], svDevImage)
-		servingEqual(t, "resolved modelName", p["modelName"], "mymodel")
-		servingEqual(t, "modelVersion kept", p["modelVersion"], "mymodel-v2")
+		assertEqual(t, "resolved modelImage (pinned by digest)", p["modelImage"], svDevImage)
+		assertEqual(t, "resolved modelName", p["modelName"], "mymodel")
+		assertEqual(t, "modelVersion kept", p["modelVersion"], "mymodel-v2")
 		spec := servingPodSpec(t, w.get(gvkDeployment, "ml-dev", svDev))
-		servingEqual(t, "loader image", container(t, spec, "model-loader")["image"], svDevImage)
-		servingEqual(t, "served image", container(t, spec, "tensorflow")["image"], "tensorflow/serving:1.11.1")
-		servingEqual(t, "served model", servingStrings(container(t, spec, "tensorflow")["args"])[2], "--model_name=mymodel")
+		assertEqual(t, "loader image", container(t, spec, "model-loader")["image"], svDevImage)
+		assertEqual(t, "served image", container(t, spec, "tensorflow")["image"], "tensorflow/serving:1.11.1")
+		assertEqual(t, "served model", servingStrings(container(t, spec, "tensorflow")["args"])[2], "--model_name=mymodel")
 		// the application's own record is applied again (its garbage collection keeps it)
 		if h := w.get(gvkConfigMap, "ml", "model-version-mymodel-v2").GetLabels()["oam.dev/render-hash"]; h == "45ecf16b9cb86371" {
 			t.Error("the application's record model-version-mymodel-v2 was not applied again")
@@ -263,11 +263,11 @@ var servingStepCases = []stepCase{
 		delete(rec.Data, "digest")
 		w := newStepWorld(t, servingApp, rec)
 		stepWant(t, w.run("serve-model-in-dev"), v1alpha1.WorkflowStepPhaseRunning, svDevWaiting)
-		servingEqual(t, "resolved images", svPredictorImages(t, w.applied[0]), []interface{}{"myrepo/mymodel:mymodel-v2"})
+		assertEqual(t, "resolved images", svPredictorImages(t, w.applied[0]), []interface{}{"myrepo/mymodel:mymodel-v2"})
 	}},
 	{"creates the env's namespace", func(t testing.TB) {
 		w := svDevStarted(t)
-		servingEqual(t, "namespace env label", w.get(gvkNamespace, "", "ml-dev").GetLabels()["ml-platform.oam.dev/env"], "dev")
+		assertEqual(t, "namespace env label", w.get(gvkNamespace, "", "ml-dev").GetLabels()["ml-platform.oam.dev/env"], "dev")
 	}},
 	{"leaves a foreign namespace alone", func(t testing.TB) {
 		w := svDevStarted(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ml-dev", Labels: map[string]string{"team": "other"}}})
@@ -278,7 +278,7 @@ var servingStepCases = []stepCase{
 	{"keeps applying the namespace it created", func(t testing.TB) {
 		w := svDevStarted(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ml-dev", Labels: map[string]string{
 			"app.oam.dev/name": "pipeline", "app.oam.dev/namespace": "ml"}}})
-		servingEqual(t, "env label of the re-applied namespace", w.get(gvkNamespace, "", "ml-dev").GetLabels()["ml-platform.oam.dev/env"], "dev")
+		assertEqual(t, "env label of the re-applied namespace", w.get(gvkNamespace, "", "ml-dev").GetLabels()["ml-platform.oam.dev/env"], "dev")
 	}},
 	{"succeeds once every predictor is available, with a health-waiting apply", svDevStatus(readyDeployment(1),
 		v1alpha1.WorkflowStepPhaseSucceeded, "serving my-tfserving-dev in ml-dev: model-predictor 1/1 ready")},
@@ -313,7 +313,7 @@ var servingStepCases = []stepCase{
 		stepWant(t, w.run("serve-direct"), v1alpha1.WorkflowStepPhaseRunning, "waiting for predictors to be available: direct in staging: p 0/1 ready")
 		a := w.applied[0]
 		w.wantApplied("direct in staging")
-		servingEqual(t, "modelBasePath predictor is not resolved", a.Properties["predictors"].([]interface{})[0].(map[string]interface{})["modelImage"], nil)
+		assertEqual(t, "modelBasePath predictor is not resolved", a.Properties["predictors"].([]interface{})[0].(map[string]interface{})["modelImage"], nil)
 		w.setStatus(gvkDeployment, "staging", "direct-p", svDeadline("ReplicaSet \"direct-p-5d4\" has timed out progressing."))
 		stepWant(t, w.run("serve-direct"), v1alpha1.WorkflowStepPhaseFailed, "direct cannot become available: predictor p in staging: ReplicaSet \"direct-p-5d4\" has timed out progressing.")
 		w.wantApplied("direct in staging")
@@ -336,7 +336,7 @@ var servingStepCases = []stepCase{
 		w := newStepWorld(t, servingApp, servingRecord("mymodel-v1", "mymodel", ""), servingRecord("mymodel-v2", "mymodel", ""))
 		stepWant(t, w.run("serve-model-in-prod"), v1alpha1.WorkflowStepPhaseRunning,
 			"waiting for predictors to be available: my-tfserving-prod in ml-production: model-a-predictor 0/2 ready, model-b-predictor 0/1 ready")
-		servingEqual(t, "resolved images", svPredictorImages(t, w.applied[0]), []interface{}{"myrepo/mymodel:mymodel-v1@" + testDigest, "myrepo/mymodel:mymodel-v2@" + testDigest})
+		assertEqual(t, "resolved images", svPredictorImages(t, w.applied[0]), []interface{}{"myrepo/mymodel:mymodel-v1@" + testDigest, "myrepo/mymodel:mymodel-v2@" + testDigest})
 		w.wantApplied("my-tfserving-prod in ml-production")
 		if w.exists(gvkNamespace, "", "ml-prod") {
 			t.Error("the default namespace ml-prod was created although the topology policy names ml-production")

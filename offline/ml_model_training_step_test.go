@@ -150,7 +150,7 @@ var trainingStepCases = []stepCase{
 		if strings.Contains(fmt.Sprint(worker["initContainers"]), "dataset") {
 			t.Errorf("a dataset loader without a dataset: %v", worker["initContainers"])
 		}
-		servingEqual(t, "labels trait kept", w.get(gvkTFJob, "team-a", trJob).GetLabels()["a"], "b")
+		assertEqual(t, "labels trait kept", w.get(gvkTFJob, "team-a", trJob).GetLabels()["a"], "b")
 	}},
 	{"waits while the job is created", trReconciled(trConditions(trCond("Created", "True", "TFJob my-tfjob-v1 is created.")),
 		v1alpha1.WorkflowStepPhaseRunning, "TFJob "+trJob+" created, waiting for pods")},

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kubevela/workflow/api/v1alpha1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 func stepMustContain(t testing.TB, what, got string, want ...string) {
@@ -89,4 +90,20 @@ func (w *stepWorld) wantApplied(want ...string) {
 		w.t.Errorf("applied components:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 	w.applied = nil
+}
+
+// wantApplyAndWait is a reconcile of an apply-and-wait step (helm-apply,
+// terraform-apply) once its component was applied: the object name (in
+// namespace ns, also the component's name) gets status, the step shows phase
+// and message, and it applies the component again, with a health wait only
+// when it succeeds (the final apply waits for health, so the app records it).
+func wantApplyAndWait(t testing.TB, w *stepWorld, gvk schema.GroupVersionKind, ns, name, step string, status map[string]interface{}, phase v1alpha1.WorkflowStepPhase, message string) {
+	t.Helper()
+	w.setStatus(gvk, ns, name, status)
+	stepWant(t, w.run(step), phase, message)
+	if phase == v1alpha1.WorkflowStepPhaseSucceeded {
+		w.wantApplied(name, name+", waiting for health (healthy: true)")
+		return
+	}
+	w.wantApplied(name)
 }

@@ -81,15 +81,7 @@ func tfApply(observed int64, state, message string) map[string]interface{} {
 // without a health wait).
 func tfBucket(status map[string]interface{}, phase v1alpha1.WorkflowStepPhase, message string) func(t testing.TB) {
 	return func(t testing.TB) {
-		w := tfBucketStarted(t)
-		w.setStatus(gvkConfiguration, "ml-infra", "s3-bucket", status)
-		stepWant(t, w.run("create-s3-bucket"), phase, message)
-		if phase == v1alpha1.WorkflowStepPhaseSucceeded {
-			// the final apply waits for health, so the app records it
-			w.wantApplied("s3-bucket", "s3-bucket, waiting for health (healthy: true)")
-			return
-		}
-		w.wantApplied("s3-bucket")
+		wantApplyAndWait(t, tfBucketStarted(t), gvkConfiguration, "ml-infra", "s3-bucket", "create-s3-bucket", status, phase, message)
 	}
 }
 

@@ -11,16 +11,9 @@ import (
 	"github.com/ml-platform/ml-platform/pkg/render"
 )
 
-// The spec's training component, exactly as ml-platform-design.md writes it.
-const trSpecApp = `
-apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: ml-demo
-  namespace: team-a
-spec:
-  components:
-    - name: my-tfjob
+// specTFJobComponent is the spec's tfjob component my-tfjob, an entry of an
+// Application's components.
+const specTFJobComponent = `    - name: my-tfjob
       type: tfjob
       properties:
         modelVersion:
@@ -34,7 +27,18 @@ spec:
                 containers:
                   - name: tensorflow
                     image: tf-mnist-estimator-api:v0.1
-  workflow:
+`
+
+// The spec's training component, exactly as ml-platform-design.md writes it.
+const trSpecApp = `
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: ml-demo
+  namespace: team-a
+spec:
+  components:
+` + specTFJobComponent + `  workflow:
     steps:
       - name: train-model
         type: ml-model-training
@@ -75,40 +79,10 @@ func trRoles(t *testing.T, job *unstructured.Unstructured) []string {
 	return roles
 }
 
-// trNamed returns the list entries of a container or pod spec (env, volumes,
-// volumeMounts, ...) by their name.
-func trNamed(t *testing.T, obj map[string]interface{}, key string) map[string]map[string]interface{} {
-	t.Helper()
-	out := map[string]map[string]interface{}{}
-	list, _ := obj[key].([]interface{})
-	for _, e := range list {
-		m, ok := e.(map[string]interface{})
-		if !ok {
-			t.Fatalf("%s entry %v is not an object", key, e)
-		}
-		name, _ := m["name"].(string)
-		if _, dup := out[name]; dup {
-			t.Errorf("%s has %q twice", key, name)
-		}
-		out[name] = m
-	}
-	return out
-}
-
-func trNames(list []interface{}) []string {
-	var out []string
-	for _, e := range list {
-		if m, ok := e.(map[string]interface{}); ok {
-			out = append(out, m["name"].(string))
-		}
-	}
-	return out
-}
-
 func trEnv(t *testing.T, c map[string]interface{}) map[string]interface{} {
 	t.Helper()
 	out := map[string]interface{}{}
-	for name, e := range trNamed(t, c, "env") {
+	for name, e := range namedList(t, c["env"]) {
 		if v, ok := e["value"]; ok {
 			out[name] = v
 		} else {
@@ -118,30 +92,23 @@ func trEnv(t *testing.T, c map[string]interface{}) map[string]interface{} {
 	return out
 }
 
-func trEqual(t testing.TB, what string, got, want interface{}) {
-	t.Helper()
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("%s = %#v, want %#v", what, got, want)
-	}
-}
-
 // trCheckReplica asserts what every replica of a tfjob gets: the model
 // label, the MODEL_* env and the model store on the tensorflow container, and
 // the hardened security defaults on the pod and every container.
 func trCheckReplica(t *testing.T, job *unstructured.Unstructured, role, model, run, claim string) {
 	t.Helper()
-	trEqual(t, role+" pod label model", field(t, job, "spec", "tfReplicaSpecs", role, "template", "metadata", "labels", "ml-platform.oam.dev/model"), model)
+	assertEqual(t, role+" pod label model", field(t, job, "spec", "tfReplicaSpecs", role, "template", "metadata", "labels", "ml-platform.oam.dev/model"), model)
 	pod := trPodSpec(t, job, role)
 	tf := container(t, pod, "tensorflow")
 	env := trEnv(t, tf)
-	trEqual(t, role+" MODEL_NAME", env["MODEL_NAME"], model)
-	trEqual(t, role+" MODEL_VERSION", env["MODEL_VERSION"], run)
-	trEqual(t, role+" MODEL_DIR", env["MODEL_DIR"], "/mnt/models/"+model+"/"+run)
-	trEqual(t, role+" MODEL_BASE_DIR", env["MODEL_BASE_DIR"], "/mnt/models/"+model)
-	mounts := trNamed(t, tf, "volumeMounts")
-	trEqual(t, role+" model-store mount", mounts["model-store"], map[string]interface{}{"name": "model-store", "mountPath": "/mnt/models"})
-	vols := trNamed(t, pod, "volumes")
-	trEqual(t, role+" model-store volume", vols["model-store"], map[string]interface{}{
+	assertEqual(t, role+" MODEL_NAME", env["MODEL_NAME"], model)
+	assertEqual(t, role+" MODEL_VERSION", env["MODEL_VERSION"], run)
+	assertEqual(t, role+" MODEL_DIR", env["MODEL_DIR"], "/mnt/models/"+model+"/"+run)
+	assertEqual(t, role+" MODEL_BASE_DIR", env["MODEL_BASE_DIR"], "/mnt/models/"+model)
+	mounts := namedList(t, tf["volumeMounts"])
+	assertEqual(t, role+" model-store mount", mounts["model-store"], map[string]interface{}{"name": "model-store", "mountPath": "/mnt/models"})
+	vols := namedList(t, pod["volumes"])
+	assertEqual(t, role+" model-store volume", vols["model-store"], map[string]interface{}{
 		"name": "model-store", "persistentVolumeClaim": map[string]interface{}{"claimName": claim},
 	})
 	sc, _ := pod["securityContext"].(map[string]interface{})
@@ -167,38 +134,38 @@ func trCheckRestricted(t *testing.T, role string, c map[string]interface{}) {
 }
 
 // The spec's tfjob renders exactly: one TFJob my-tfjob-v1 with 3 Workers of the
-// spec's image in a container trNamed tensorflow, plus the model store PVC.
+// spec's image in a container named tensorflow, plus the model store PVC.
 func TestTrainingSpecTFJobRendersExactly(t *testing.T) {
 	res := trRender(t, trSpecApp)
 	if len(res.Objects) != 2 {
 		t.Errorf("rendered %d objects, want the TFJob and the PVC", len(res.Objects))
 	}
 	job := mustFind(t, res, "TFJob", "my-tfjob-v1")
-	trEqual(t, "apiVersion", job.GetAPIVersion(), "kubeflow.org/v1")
-	trEqual(t, "namespace", job.GetNamespace(), "team-a")
-	trEqual(t, "job label model", job.GetLabels()["ml-platform.oam.dev/model"], "mymodel")
-	trEqual(t, "roles", trRoles(t, job), []string{"Worker"})
-	trEqual(t, "Worker replicas", field(t, job, "spec", "tfReplicaSpecs", "Worker", "replicas"), int64(3))
-	trEqual(t, "Worker restartPolicy", field(t, job, "spec", "tfReplicaSpecs", "Worker", "restartPolicy"), "Never")
-	trEqual(t, "runPolicy", field(t, job, "spec", "runPolicy"), map[string]interface{}{"cleanPodPolicy": "Running"})
+	assertEqual(t, "apiVersion", job.GetAPIVersion(), "kubeflow.org/v1")
+	assertEqual(t, "namespace", job.GetNamespace(), "team-a")
+	assertEqual(t, "job label model", job.GetLabels()["ml-platform.oam.dev/model"], "mymodel")
+	assertEqual(t, "roles", trRoles(t, job), []string{"Worker"})
+	assertEqual(t, "Worker replicas", field(t, job, "spec", "tfReplicaSpecs", "Worker", "replicas"), int64(3))
+	assertEqual(t, "Worker restartPolicy", field(t, job, "spec", "tfReplicaSpecs", "Worker", "restartPolicy"), "Never")
+	assertEqual(t, "runPolicy", field(t, job, "spec", "runPolicy"), map[string]interface{}{"cleanPodPolicy": "Running"})
 	if _, found, _ := unstructured.NestedFieldNoCopy(job.Object, "spec", "successPolicy"); found {
 		t.Error("successPolicy is set although the spec leaves it out")
 	}
 	pod := trPodSpec(t, job, "Worker")
 	containers, _ := pod["containers"].([]interface{})
-	trEqual(t, "Worker containers", trNames(containers), []string{"tensorflow"})
+	assertEqual(t, "Worker containers", names(containers), []string{"tensorflow"})
 	tf := container(t, pod, "tensorflow")
-	trEqual(t, "tensorflow image", tf["image"], "tf-mnist-estimator-api:v0.1")
-	trEqual(t, "tensorflow env", trNames(tf["env"].([]interface{})), []string{"MODEL_NAME", "MODEL_VERSION", "MODEL_DIR", "MODEL_BASE_DIR"})
+	assertEqual(t, "tensorflow image", tf["image"], "tf-mnist-estimator-api:v0.1")
+	assertEqual(t, "tensorflow env", names(tf["env"].([]interface{})), []string{"MODEL_NAME", "MODEL_VERSION", "MODEL_DIR", "MODEL_BASE_DIR"})
 	if _, found := pod["initContainers"]; found {
 		t.Error("the component alone adds init containers; only the dataset trait does")
 	}
 	trCheckReplica(t, job, "Worker", "mymodel", "1", "my-tfjob-models")
-	trEqual(t, "pod securityContext", pod["securityContext"], map[string]interface{}{"runAsNonRoot": true, "runAsUser": int64(1000), "fsGroup": int64(1000)})
+	assertEqual(t, "pod securityContext", pod["securityContext"], map[string]interface{}{"runAsNonRoot": true, "runAsUser": int64(1000), "fsGroup": int64(1000)})
 
 	pvc := mustFind(t, res, "PersistentVolumeClaim", "my-tfjob-models")
-	trEqual(t, "PVC labels model", pvc.GetLabels()["ml-platform.oam.dev/model"], "mymodel")
-	trEqual(t, "PVC spec", field(t, pvc, "spec"), map[string]interface{}{
+	assertEqual(t, "PVC labels model", pvc.GetLabels()["ml-platform.oam.dev/model"], "mymodel")
+	assertEqual(t, "PVC spec", field(t, pvc, "spec"), map[string]interface{}{
 		"accessModes": []interface{}{"ReadWriteMany"},
 		"resources":   map[string]interface{}{"requests": map[string]interface{}{"storage": "10Gi"}},
 	})
@@ -246,34 +213,34 @@ spec:
 `)
 	// An existing claim: no PVC is emitted.
 	if pvcs := res.ByKind("PersistentVolumeClaim"); len(pvcs) != 0 {
-		t.Errorf("rendered %d PVCs although modelStore.claimName trNames an existing claim", len(pvcs))
+		t.Errorf("rendered %d PVCs although modelStore.claimName names an existing claim", len(pvcs))
 	}
 	job := mustFind(t, res, "TFJob", "dist-v1")
-	trEqual(t, "roles", trRoles(t, job), []string{"PS", "Worker"})
-	trEqual(t, "PS replicas", field(t, job, "spec", "tfReplicaSpecs", "PS", "replicas"), int64(2))
-	trEqual(t, "Worker replicas", field(t, job, "spec", "tfReplicaSpecs", "Worker", "replicas"), int64(4))
-	trEqual(t, "Worker restartPolicy", field(t, job, "spec", "tfReplicaSpecs", "Worker", "restartPolicy"), "ExitCode")
-	trEqual(t, "successPolicy", field(t, job, "spec", "successPolicy"), "AllWorkers")
-	trEqual(t, "runPolicy", field(t, job, "spec", "runPolicy"), map[string]interface{}{
+	assertEqual(t, "roles", trRoles(t, job), []string{"PS", "Worker"})
+	assertEqual(t, "PS replicas", field(t, job, "spec", "tfReplicaSpecs", "PS", "replicas"), int64(2))
+	assertEqual(t, "Worker replicas", field(t, job, "spec", "tfReplicaSpecs", "Worker", "replicas"), int64(4))
+	assertEqual(t, "Worker restartPolicy", field(t, job, "spec", "tfReplicaSpecs", "Worker", "restartPolicy"), "ExitCode")
+	assertEqual(t, "successPolicy", field(t, job, "spec", "successPolicy"), "AllWorkers")
+	assertEqual(t, "runPolicy", field(t, job, "spec", "runPolicy"), map[string]interface{}{
 		"cleanPodPolicy": "All", "backoffLimit": int64(2), "activeDeadlineSeconds": int64(600),
 	})
 	trCheckReplica(t, job, "PS", "dist-model", "1", "shared-models")
 
 	// The user's pod template is kept and merged, not replaced.
-	trEqual(t, "Worker pod labels", field(t, job, "spec", "tfReplicaSpecs", "Worker", "template", "metadata", "labels"),
+	assertEqual(t, "Worker pod labels", field(t, job, "spec", "tfReplicaSpecs", "Worker", "template", "metadata", "labels"),
 		map[string]interface{}{"team": "vision", "ml-platform.oam.dev/model": "dist-model"})
-	trEqual(t, "Worker pod annotations", field(t, job, "spec", "tfReplicaSpecs", "Worker", "template", "metadata", "annotations"),
+	assertEqual(t, "Worker pod annotations", field(t, job, "spec", "tfReplicaSpecs", "Worker", "template", "metadata", "annotations"),
 		map[string]interface{}{"note": "keep"})
 	pod := trPodSpec(t, job, "Worker")
-	trEqual(t, "nodeSelector", pod["nodeSelector"], map[string]interface{}{"gpu": "true"})
-	trEqual(t, "pod securityContext", pod["securityContext"], map[string]interface{}{"runAsNonRoot": true, "runAsUser": int64(2000), "fsGroup": int64(1000)})
-	trEqual(t, "Worker volumes", trNames(pod["volumes"].([]interface{})), []string{"cache", "model-store"})
+	assertEqual(t, "nodeSelector", pod["nodeSelector"], map[string]interface{}{"gpu": "true"})
+	assertEqual(t, "pod securityContext", pod["securityContext"], map[string]interface{}{"runAsNonRoot": true, "runAsUser": int64(2000), "fsGroup": int64(1000)})
+	assertEqual(t, "Worker volumes", names(pod["volumes"].([]interface{})), []string{"cache", "model-store"})
 	tf := container(t, pod, "tensorflow")
 	env := trEnv(t, tf)
-	trEqual(t, "user MODEL_DIR wins", env["MODEL_DIR"], "/custom")
-	trEqual(t, "user env kept", env["EPOCHS"], "5")
-	trEqual(t, "tensorflow mounts", trNames(tf["volumeMounts"].([]interface{})), []string{"cache", "model-store"})
-	trEqual(t, "tensorflow capabilities", field(t, &unstructured.Unstructured{Object: tf}, "securityContext", "capabilities"),
+	assertEqual(t, "user MODEL_DIR wins", env["MODEL_DIR"], "/custom")
+	assertEqual(t, "user env kept", env["EPOCHS"], "5")
+	assertEqual(t, "tensorflow mounts", names(tf["volumeMounts"].([]interface{})), []string{"cache", "model-store"})
+	assertEqual(t, "tensorflow capabilities", field(t, &unstructured.Unstructured{Object: tf}, "securityContext", "capabilities"),
 		map[string]interface{}{"add": []interface{}{"NET_BIND_SERVICE"}, "drop": []interface{}{"ALL"}})
 	side := container(t, pod, "sidecar")
 	if _, found := side["env"]; found {
@@ -305,15 +272,15 @@ spec:
             template: {spec: {containers: [{name: tensorflow, image: "tf:eval"}]}}
 `)
 	job := mustFind(t, res, "TFJob", "chief-v1")
-	trEqual(t, "roles", trRoles(t, job), []string{"Chief", "Evaluator", "Worker"})
-	trEqual(t, "Chief replicas (default)", field(t, job, "spec", "tfReplicaSpecs", "Chief", "replicas"), int64(1))
-	trEqual(t, "Evaluator restartPolicy (default)", field(t, job, "spec", "tfReplicaSpecs", "Evaluator", "restartPolicy"), "Never")
-	trEqual(t, "Worker restartPolicy", field(t, job, "spec", "tfReplicaSpecs", "Worker", "restartPolicy"), "OnFailure")
+	assertEqual(t, "roles", trRoles(t, job), []string{"Chief", "Evaluator", "Worker"})
+	assertEqual(t, "Chief replicas (default)", field(t, job, "spec", "tfReplicaSpecs", "Chief", "replicas"), int64(1))
+	assertEqual(t, "Evaluator restartPolicy (default)", field(t, job, "spec", "tfReplicaSpecs", "Evaluator", "restartPolicy"), "Never")
+	assertEqual(t, "Worker restartPolicy", field(t, job, "spec", "tfReplicaSpecs", "Worker", "restartPolicy"), "OnFailure")
 	for _, role := range []string{"Chief", "Worker", "Evaluator"} {
 		trCheckReplica(t, job, role, "m", "1", "chief-models")
 	}
 	pvc := mustFind(t, res, "PersistentVolumeClaim", "chief-models")
-	trEqual(t, "PVC spec", field(t, pvc, "spec"), map[string]interface{}{
+	assertEqual(t, "PVC spec", field(t, pvc, "spec"), map[string]interface{}{
 		"accessModes":      []interface{}{"ReadWriteOnce"},
 		"storageClassName": "nfs",
 		"resources":        map[string]interface{}{"requests": map[string]interface{}{"storage": "50Gi"}},
@@ -323,10 +290,10 @@ spec:
 func TestTrainingExampleApp(t *testing.T) {
 	res := renderFile(t, "examples/training/app.yaml")
 	job := mustFind(t, res, "TFJob", "mnist-v1")
-	trEqual(t, "roles", trRoles(t, job), []string{"PS", "Worker"})
-	trEqual(t, "Worker replicas", field(t, job, "spec", "tfReplicaSpecs", "Worker", "replicas"), int64(3))
+	assertEqual(t, "roles", trRoles(t, job), []string{"PS", "Worker"})
+	assertEqual(t, "Worker replicas", field(t, job, "spec", "tfReplicaSpecs", "Worker", "replicas"), int64(3))
 	trCheckReplica(t, job, "Worker", "mnist", "1", "mnist-models")
-	trEqual(t, "PVC size", field(t, mustFind(t, res, "PersistentVolumeClaim", "mnist-models"), "spec", "resources", "requests", "storage"), "20Gi")
+	assertEqual(t, "PVC size", field(t, mustFind(t, res, "PersistentVolumeClaim", "mnist-models"), "spec", "resources", "requests", "storage"), "20Gi")
 	steps := res.App.Spec.Workflow.Steps
 	if len(steps) != 1 || steps[0].Type != "ml-model-training" {
 		t.Fatalf("the example's workflow is %v, want the one ml-model-training step", steps)

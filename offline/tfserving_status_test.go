@@ -76,32 +76,32 @@ func TestServingHealthAndStatus(t *testing.T) {
 		"model-a-predictor": liveDeployment(1, 3, ready(3)),
 		"model-b-predictor": liveDeployment(1, 3, map[string]interface{}{"observedGeneration": int64(1), "replicas": int64(3), "readyReplicas": int64(1), "updatedReplicas": int64(3), "availableReplicas": int64(1)}),
 	})
-	servingEqual(t, "healthy with model-b 1/3", healthy, false)
-	servingEqual(t, "message", msg, "model-a-predictor: 3/3 ready, 90% traffic; model-b-predictor: 1/3 ready, 10% traffic")
+	assertEqual(t, "healthy with model-b 1/3", healthy, false)
+	assertEqual(t, "message", msg, "model-a-predictor: 3/3 ready, 90% traffic; model-b-predictor: 1/3 ready, 10% traffic")
 
 	healthy, _ = servingHealth(t, prod, map[string]map[string]interface{}{
 		"model-a-predictor": liveDeployment(1, 3, ready(3)),
 		"model-b-predictor": liveDeployment(1, 3, ready(3)),
 	})
-	servingEqual(t, "healthy when every predictor is available", healthy, true)
+	assertEqual(t, "healthy when every predictor is available", healthy, true)
 
 	healthy, _ = servingHealth(t, prod, map[string]map[string]interface{}{
 		"model-a-predictor": liveDeployment(2, 3, ready(3)),
 		"model-b-predictor": liveDeployment(1, 3, ready(3)),
 	})
-	servingEqual(t, "healthy on a status older than the spec", healthy, false)
+	assertEqual(t, "healthy on a status older than the spec", healthy, false)
 
 	healthy, _ = servingHealth(t, prod, map[string]map[string]interface{}{
 		"model-a-predictor": liveDeployment(1, 3, map[string]interface{}{"observedGeneration": int64(1), "replicas": int64(4), "readyReplicas": int64(3), "updatedReplicas": int64(3), "availableReplicas": int64(3)}),
 		"model-b-predictor": liveDeployment(1, 3, ready(3)),
 	})
-	servingEqual(t, "healthy while an old pod is still running", healthy, false)
+	assertEqual(t, "healthy while an old pod is still running", healthy, false)
 
 	healthy, msg = servingHealth(t, prod, map[string]map[string]interface{}{
 		"model-a-predictor": liveDeployment(1, 3, nil),
 	})
-	servingEqual(t, "healthy without Deployments", healthy, false)
-	servingEqual(t, "message before any status", msg, "model-a-predictor: 0/3 ready, 90% traffic; model-b-predictor: 0/1 ready, 10% traffic")
+	assertEqual(t, "healthy without Deployments", healthy, false)
+	assertEqual(t, "message before any status", msg, "model-a-predictor: 0/3 ready, 90% traffic; model-b-predictor: 0/1 ready, 10% traffic")
 
 	dark := map[string]interface{}{"predictors": []interface{}{
 		map[string]interface{}{"name": "a", "modelImage": "r/m:v1", "trafficPercentage": 100},
@@ -111,14 +111,14 @@ func TestServingHealthAndStatus(t *testing.T) {
 		"a": liveDeployment(1, 1, ready(1)),
 		"b": liveDeployment(1, 0, map[string]interface{}{"observedGeneration": int64(1)}),
 	})
-	servingEqual(t, "healthy with a dark predictor scaled to zero", healthy, true)
-	servingEqual(t, "dark message", msg, "a: 1/1 ready, 100% traffic; b: 0/0 ready, 0% traffic")
+	assertEqual(t, "healthy with a dark predictor scaled to zero", healthy, true)
+	assertEqual(t, "dark message", msg, "a: 1/1 ready, 100% traffic; b: 0/0 ready, 0% traffic")
 
 	unresolved := map[string]interface{}{"predictors": []interface{}{
 		map[string]interface{}{"name": "model-predictor", "modelVersion": "mymodel-v2"},
 	}}
 	_, msg = servingHealth(t, unresolved, map[string]map[string]interface{}{"model-predictor": liveDeployment(1, 1, nil)})
-	servingEqual(t, "unresolved message", msg, "model-predictor: 0/1 ready, 100% traffic (model version mymodel-v2 not resolved: deploy this component with the ml-model-serving step)")
+	assertEqual(t, "unresolved message", msg, "model-predictor: 0/1 ready, 100% traffic (model version mymodel-v2 not resolved: deploy this component with the ml-model-serving step)")
 
 	// Deployed by the step: KubeVela 1.11 evaluates the status with the
 	// Application's properties (no modelImage), but the Deployment loads the model.
@@ -127,5 +127,5 @@ func TestServingHealthAndStatus(t *testing.T) {
 		"initContainers": []interface{}{map[string]interface{}{"name": "model-loader", "image": "r/m:mymodel-v2"}},
 	}}
 	_, msg = servingHealth(t, unresolved, map[string]map[string]interface{}{"model-predictor": loaded})
-	servingEqual(t, "message once the step deployed the version", msg, "model-predictor: 1/1 ready, 100% traffic")
+	assertEqual(t, "message once the step deployed the version", msg, "model-predictor: 1/1 ready, 100% traffic")
 }

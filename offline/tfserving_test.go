@@ -2,7 +2,6 @@ package offline
 
 import (
 	"fmt"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -19,13 +18,6 @@ func servingPodSpec(t testing.TB, d *unstructured.Unstructured) map[string]inter
 		t.Fatalf("Deployment %s has no pod spec", d.GetName())
 	}
 	return spec
-}
-
-func servingEqual(t testing.TB, what string, got, want interface{}) {
-	t.Helper()
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("%s = %#v, want %#v", what, got, want)
-	}
 }
 
 func servingStrings(v interface{}) []string {
@@ -57,20 +49,20 @@ func TestServingProdComponentOfTheSpec(t *testing.T) {
 			t.Errorf("Deployment %s sets spec.replicas although autoScale is set", full)
 		}
 		selector := map[string]interface{}{"ml-platform.oam.dev/serving": comp, "ml-platform.oam.dev/predictor": p.name}
-		servingEqual(t, full+" selector", field(t, d, "spec", "selector", "matchLabels"), selector)
+		assertEqual(t, full+" selector", field(t, d, "spec", "selector", "matchLabels"), selector)
 		labels := field(t, d, "spec", "template", "metadata", "labels").(map[string]interface{})
-		servingEqual(t, full+" pod label model-version", labels["ml-platform.oam.dev/model-version"], p.version)
-		servingEqual(t, full+" pod label serving", labels["ml-platform.oam.dev/serving"], comp)
+		assertEqual(t, full+" pod label model-version", labels["ml-platform.oam.dev/model-version"], p.version)
+		assertEqual(t, full+" pod label serving", labels["ml-platform.oam.dev/serving"], comp)
 
 		spec := servingPodSpec(t, d)
 		tf := container(t, spec, "tensorflow")
-		servingEqual(t, full+" image", tf["image"], p.image)
-		servingEqual(t, full+" command", servingStrings(tf["command"]), []string{"/usr/bin/tensorflow_model_server"})
+		assertEqual(t, full+" image", tf["image"], p.image)
+		assertEqual(t, full+" command", servingStrings(tf["command"]), []string{"/usr/bin/tensorflow_model_server"})
 		args := servingStrings(tf["args"])
 		if len(args) < 6 {
 			t.Fatalf("%s args = %q", full, args)
 		}
-		servingEqual(t, full+" args", args[:6], []string{
+		assertEqual(t, full+" args", args[:6], []string{
 			"--port=8500",
 			"--rest_api_port=8501",
 			"--model_name=model",
@@ -79,44 +71,44 @@ func TestServingProdComponentOfTheSpec(t *testing.T) {
 			"--batching_parameters_file=/etc/tfserving/batching/batching_parameters.txt",
 		})
 		// the arms-metrics trait of the spec appends its flag to the same list
-		servingEqual(t, full+" args patched by arms-metrics", args[6:], []string{"--monitoring_config_file=/etc/tfserving-monitoring/monitoring_config.txt"})
-		servingEqual(t, full+" ports", tf["ports"], []interface{}{
+		assertEqual(t, full+" args patched by arms-metrics", args[6:], []string{"--monitoring_config_file=/etc/tfserving-monitoring/monitoring_config.txt"})
+		assertEqual(t, full+" ports", tf["ports"], []interface{}{
 			map[string]interface{}{"name": "grpc", "containerPort": int64(8500), "protocol": "TCP"},
 			map[string]interface{}{"name": "http", "containerPort": int64(8501), "protocol": "TCP"},
 		})
-		servingEqual(t, full+" readiness probe", tf["readinessProbe"].(map[string]interface{})["httpGet"],
+		assertEqual(t, full+" readiness probe", tf["readinessProbe"].(map[string]interface{})["httpGet"],
 			map[string]interface{}{"path": "/v1/models/model", "port": int64(8501)})
-		servingEqual(t, full+" batching mount", tf["volumeMounts"].([]interface{})[1],
+		assertEqual(t, full+" batching mount", tf["volumeMounts"].([]interface{})[1],
 			map[string]interface{}{"name": "batching", "mountPath": "/etc/tfserving/batching", "readOnly": true})
-		servingEqual(t, full+" batching volume", spec["volumes"].([]interface{})[1],
+		assertEqual(t, full+" batching volume", spec["volumes"].([]interface{})[1],
 			map[string]interface{}{"name": "batching", "configMap": map[string]interface{}{"name": full + "-batching"}})
 		if _, ok := field(t, d, "spec", "template", "metadata", "annotations").(map[string]interface{})["ml-platform.oam.dev/batching-config"]; !ok {
 			t.Errorf("%s: no batching-config annotation to roll the pods when the file changes", full)
 		}
 
 		hpa := mustFind(t, res, "HorizontalPodAutoscaler", full)
-		servingEqual(t, full+" HPA apiVersion", hpa.GetAPIVersion(), "autoscaling/v2")
-		servingEqual(t, full+" HPA target", field(t, hpa, "spec", "scaleTargetRef"),
+		assertEqual(t, full+" HPA apiVersion", hpa.GetAPIVersion(), "autoscaling/v2")
+		assertEqual(t, full+" HPA target", field(t, hpa, "spec", "scaleTargetRef"),
 			map[string]interface{}{"apiVersion": "apps/v1", "kind": "Deployment", "name": full})
-		servingEqual(t, full+" HPA minReplicas", field(t, hpa, "spec", "minReplicas"), int64(1))
-		servingEqual(t, full+" HPA maxReplicas", field(t, hpa, "spec", "maxReplicas"), int64(10))
-		servingEqual(t, full+" HPA metrics", field(t, hpa, "spec", "metrics"), []interface{}{map[string]interface{}{
+		assertEqual(t, full+" HPA minReplicas", field(t, hpa, "spec", "minReplicas"), int64(1))
+		assertEqual(t, full+" HPA maxReplicas", field(t, hpa, "spec", "maxReplicas"), int64(10))
+		assertEqual(t, full+" HPA metrics", field(t, hpa, "spec", "metrics"), []interface{}{map[string]interface{}{
 			"type": "Resource",
 			"resource": map[string]interface{}{"name": "cpu", "target": map[string]interface{}{
 				"type": "Utilization", "averageUtilization": int64(80)}},
 		}})
 
 		cm := mustFind(t, res, "ConfigMap", full+"-batching")
-		servingEqual(t, full+" batching file", field(t, cm, "data", "batching_parameters.txt"), fmt.Sprintf(
+		assertEqual(t, full+" batching file", field(t, cm, "data", "batching_parameters.txt"), fmt.Sprintf(
 			"max_batch_size { value: %d }\nbatch_timeout_micros { value: 1000 }\nmax_enqueued_batches { value: 100 }\nnum_batch_threads { value: 4 }\n", p.batch))
 
 		svc := mustFind(t, res, "Service", full)
-		servingEqual(t, full+" Service selector", field(t, svc, "spec", "selector"), selector)
+		assertEqual(t, full+" Service selector", field(t, svc, "spec", "selector"), selector)
 	}
 
 	stable := mustFind(t, res, "Service", comp)
-	servingEqual(t, "stable Service selector", field(t, stable, "spec", "selector"), map[string]interface{}{"ml-platform.oam.dev/serving": comp})
-	servingEqual(t, "stable Service ports", field(t, stable, "spec", "ports"), []interface{}{
+	assertEqual(t, "stable Service selector", field(t, stable, "spec", "selector"), map[string]interface{}{"ml-platform.oam.dev/serving": comp})
+	assertEqual(t, "stable Service ports", field(t, stable, "spec", "ports"), []interface{}{
 		map[string]interface{}{"name": "grpc", "port": int64(8500), "targetPort": int64(8500), "protocol": "TCP"},
 		map[string]interface{}{"name": "http", "port": int64(8501), "targetPort": int64(8501), "protocol": "TCP"},
 	})
@@ -126,14 +118,14 @@ func TestServingProdComponentOfTheSpec(t *testing.T) {
 			main = append(main, o.GetKind()+"/"+o.GetName())
 		}
 	}
-	servingEqual(t, "main output", main, []string{"Service/" + comp})
+	assertEqual(t, "main output", main, []string{"Service/" + comp})
 
 	route := mustFind(t, res, "HTTPRoute", comp)
-	servingEqual(t, "route apiVersion", route.GetAPIVersion(), "gateway.networking.k8s.io/v1")
-	servingEqual(t, "route parentRefs (GAMMA: the stable Service)", field(t, route, "spec", "parentRefs"), []interface{}{
+	assertEqual(t, "route apiVersion", route.GetAPIVersion(), "gateway.networking.k8s.io/v1")
+	assertEqual(t, "route parentRefs (GAMMA: the stable Service)", field(t, route, "spec", "parentRefs"), []interface{}{
 		map[string]interface{}{"group": "", "kind": "Service", "name": comp, "port": int64(8501)},
 	})
-	servingEqual(t, "route backends", field(t, route, "spec", "rules"), []interface{}{map[string]interface{}{
+	assertEqual(t, "route backends", field(t, route, "spec", "rules"), []interface{}{map[string]interface{}{
 		"backendRefs": []interface{}{
 			map[string]interface{}{"group": "", "kind": "Service", "name": comp + "-model-a-predictor", "port": int64(8501), "weight": int64(90)},
 			map[string]interface{}{"group": "", "kind": "Service", "name": comp + "-model-b-predictor", "port": int64(8501), "weight": int64(10)},
@@ -148,9 +140,9 @@ func TestServingDevComponentOfTheSpecGetsAllTraffic(t *testing.T) {
 	res := renderFile(t, "examples/pipeline/app.yaml")
 	const comp = "my-tfserving-dev"
 	d := mustFind(t, res, "Deployment", comp+"-model-predictor")
-	servingEqual(t, "replicas", field(t, d, "spec", "replicas"), int64(1))
+	assertEqual(t, "replicas", field(t, d, "spec", "replicas"), int64(1))
 	tf := container(t, servingPodSpec(t, d), "tensorflow")
-	servingEqual(t, "image", tf["image"], "tensorflow/serving:1.11.1")
+	assertEqual(t, "image", tf["image"], "tensorflow/serving:1.11.1")
 	if n := len(res.ByKind("HorizontalPodAutoscaler")); n != 2 {
 		t.Errorf("%d HPAs in the pipeline, want the 2 of my-tfserving-prod", n)
 	}
@@ -158,7 +150,7 @@ func TestServingDevComponentOfTheSpecGetsAllTraffic(t *testing.T) {
 		t.Error("a batching ConfigMap without batching")
 	}
 	route := mustFind(t, res, "HTTPRoute", comp)
-	servingEqual(t, "route backends", field(t, route, "spec", "rules"), []interface{}{map[string]interface{}{
+	assertEqual(t, "route backends", field(t, route, "spec", "rules"), []interface{}{map[string]interface{}{
 		"backendRefs": []interface{}{
 			map[string]interface{}{"group": "", "kind": "Service", "name": comp + "-model-predictor", "port": int64(8501), "weight": int64(100)},
 		},
@@ -176,8 +168,8 @@ func TestServingExampleLoadsTheModelFromAnImage(t *testing.T) {
 		d := mustFind(t, res, "Deployment", comp+"-"+p.name)
 		spec := servingPodSpec(t, d)
 		loader := container(t, spec, "model-loader")
-		servingEqual(t, p.name+" loader image", loader["image"], p.image)
-		servingEqual(t, p.name+" loader mounts", loader["volumeMounts"], []interface{}{
+		assertEqual(t, p.name+" loader image", loader["image"], p.image)
+		assertEqual(t, p.name+" loader mounts", loader["volumeMounts"], []interface{}{
 			map[string]interface{}{"name": "models", "mountPath": "/mnt/models"},
 		})
 		script := strings.Join(servingStrings(loader["command"]), " ")
@@ -186,23 +178,23 @@ func TestServingExampleLoadsTheModelFromAnImage(t *testing.T) {
 		}
 		tf := container(t, spec, "tensorflow")
 		args := servingStrings(tf["args"])
-		servingEqual(t, p.name+" model args", args[2:4], []string{"--model_name=mnist", "--model_base_path=/models/mnist"})
-		servingEqual(t, p.name+" model mount", tf["volumeMounts"].([]interface{})[1],
+		assertEqual(t, p.name+" model args", args[2:4], []string{"--model_name=mnist", "--model_base_path=/models/mnist"})
+		assertEqual(t, p.name+" model mount", tf["volumeMounts"].([]interface{})[1],
 			map[string]interface{}{"name": "models", "mountPath": "/models", "readOnly": true})
-		servingEqual(t, p.name+" models volume", spec["volumes"].([]interface{})[1],
+		assertEqual(t, p.name+" models volume", spec["volumes"].([]interface{})[1],
 			map[string]interface{}{"name": "models", "emptyDir": map[string]interface{}{}})
-		servingEqual(t, p.name+" default image", tf["image"], "tensorflow/serving:2.18.0")
+		assertEqual(t, p.name+" default image", tf["image"], "tensorflow/serving:2.18.0")
 	}
 	route := mustFind(t, res, "HTTPRoute", comp)
-	servingEqual(t, "route parentRefs", field(t, route, "spec", "parentRefs"), []interface{}{
+	assertEqual(t, "route parentRefs", field(t, route, "spec", "parentRefs"), []interface{}{
 		map[string]interface{}{"name": "ml-gateway", "namespace": "gateway-system", "sectionName": "http"},
 	})
-	servingEqual(t, "route hostnames", field(t, route, "spec", "hostnames"), []interface{}{"mnist.example.com"})
+	assertEqual(t, "route hostnames", field(t, route, "spec", "hostnames"), []interface{}{"mnist.example.com"})
 	var weights []interface{}
 	for _, b := range field(t, route, "spec", "rules").([]interface{})[0].(map[string]interface{})["backendRefs"].([]interface{}) {
 		weights = append(weights, b.(map[string]interface{})["weight"])
 	}
-	servingEqual(t, "route weights", weights, []interface{}{int64(90), int64(10)})
+	assertEqual(t, "route weights", weights, []interface{}{int64(90), int64(10)})
 }
 
 func TestServingIstioRouter(t *testing.T) {
@@ -230,16 +222,16 @@ spec:
 		t.Errorf("%d HTTPRoutes with the istio router", n)
 	}
 	vs := mustFind(t, res, "VirtualService", "srv")
-	servingEqual(t, "apiVersion", vs.GetAPIVersion(), "networking.istio.io/v1beta1")
-	servingEqual(t, "hosts", field(t, vs, "spec", "hosts"), []interface{}{"srv", "srv.example.com"})
-	servingEqual(t, "gateways", field(t, vs, "spec", "gateways"), []interface{}{"istio-system/public", "mesh"})
+	assertEqual(t, "apiVersion", vs.GetAPIVersion(), "networking.istio.io/v1beta1")
+	assertEqual(t, "hosts", field(t, vs, "spec", "hosts"), []interface{}{"srv", "srv.example.com"})
+	assertEqual(t, "gateways", field(t, vs, "spec", "gateways"), []interface{}{"istio-system/public", "mesh"})
 	route := func(port int64) []interface{} {
 		return []interface{}{
 			map[string]interface{}{"destination": map[string]interface{}{"host": "srv-a", "port": map[string]interface{}{"number": port}}, "weight": int64(70)},
 			map[string]interface{}{"destination": map[string]interface{}{"host": "srv-b", "port": map[string]interface{}{"number": port}}, "weight": int64(30)},
 		}
 	}
-	servingEqual(t, "http routes", field(t, vs, "spec", "http"), []interface{}{
+	assertEqual(t, "http routes", field(t, vs, "spec", "http"), []interface{}{
 		map[string]interface{}{"name": "grpc", "match": []interface{}{map[string]interface{}{"port": int64(8500), "gateways": []interface{}{"mesh"}}}, "route": route(8500)},
 		map[string]interface{}{"name": "http", "match": []interface{}{map[string]interface{}{"port": int64(8501), "gateways": []interface{}{"mesh"}}}, "route": route(8501)},
 		map[string]interface{}{"name": "gateways", "match": []interface{}{map[string]interface{}{"gateways": []interface{}{"istio-system/public"}}}, "route": route(8501)},
@@ -264,7 +256,7 @@ spec:
 	if n := len(res.ByKind("HTTPRoute")) + len(res.ByKind("VirtualService")); n != 0 {
 		t.Errorf("router none rendered %d routes", n)
 	}
-	servingEqual(t, "replicas 0", field(t, mustFind(t, res, "Deployment", "srv-a"), "spec", "replicas"), int64(0))
+	assertEqual(t, "replicas 0", field(t, mustFind(t, res, "Deployment", "srv-a"), "spec", "replicas"), int64(0))
 }
 
 // With autoScale and replicas but no minReplicas, replicas is the HPA's minimum.
@@ -288,9 +280,9 @@ spec:
 		t.Fatal(err)
 	}
 	hpa := mustFind(t, res, "HorizontalPodAutoscaler", "srv-a")
-	servingEqual(t, "minReplicas", field(t, hpa, "spec", "minReplicas"), int64(3))
-	servingEqual(t, "maxReplicas", field(t, hpa, "spec", "maxReplicas"), int64(6))
-	servingEqual(t, "target", field(t, hpa, "spec", "metrics").([]interface{})[0].(map[string]interface{})["resource"].(map[string]interface{})["target"].(map[string]interface{})["averageUtilization"], int64(60))
+	assertEqual(t, "minReplicas", field(t, hpa, "spec", "minReplicas"), int64(3))
+	assertEqual(t, "maxReplicas", field(t, hpa, "spec", "maxReplicas"), int64(6))
+	assertEqual(t, "target", field(t, hpa, "spec", "metrics").([]interface{})[0].(map[string]interface{})["resource"].(map[string]interface{})["target"].(map[string]interface{})["averageUtilization"], int64(60))
 }
 
 // Cross-field rules that the corpus cannot show on their own.

@@ -3,7 +3,6 @@ package offline
 import (
 	"context"
 	"path/filepath"
-	"reflect"
 	"sync"
 	"testing"
 
@@ -102,38 +101,6 @@ func podLabels(tpl map[string]interface{}) map[string]interface{} {
 	return m
 }
 
-// namedList turns a list of {name: ...} maps into name -> map, failing on
-// duplicates.
-func namedList(t testing.TB, list interface{}) map[string]map[string]interface{} {
-	t.Helper()
-	out := map[string]map[string]interface{}{}
-	items, _ := list.([]interface{})
-	for _, it := range items {
-		m, ok := it.(map[string]interface{})
-		if !ok {
-			t.Fatalf("list item is not an object: %v", it)
-		}
-		name, _ := m["name"].(string)
-		if _, dup := out[name]; dup {
-			t.Fatalf("duplicate name %q in %v", name, list)
-		}
-		out[name] = m
-	}
-	return out
-}
-
-func names(list interface{}) []string {
-	var out []string
-	items, _ := list.([]interface{})
-	for _, it := range items {
-		if m, ok := it.(map[string]interface{}); ok {
-			n, _ := m["name"].(string)
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 func envOf(t testing.TB, c map[string]interface{}) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -152,11 +119,4 @@ func strings_(list interface{}) []string {
 		out = append(out, s)
 	}
 	return out
-}
-
-func assertEqual(t testing.TB, what string, got, want interface{}) {
-	t.Helper()
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("%s:\n got: %#v\nwant: %#v", what, got, want)
-	}
 }

@@ -26,7 +26,7 @@ type testApp struct {
 }
 
 // testdataApps and testdataDefs are the offline tests' valid Applications and
-// the test doubles they use (see offline/traits_test.go).
+// the test doubles they use (see offline/trait_helpers_test.go).
 const (
 	testdataApps = "offline/testdata/apps"
 	testdataDefs = "offline/testdata/definitions"
