@@ -61,36 +61,40 @@ spec:
 		"allowPrivilegeEscalation": false,
 		"capabilities":             map[string]interface{}{"drop": []interface{}{"ALL"}},
 	}
-	spec := servingPodSpec(t, mustFind(t, res, "Deployment", "srv-default"))
-	assertEqual(t, "pod securityContext", spec["securityContext"], wantPod)
-	for name, want := range map[string]interface{}{"tensorflow": wantModel, "model-loader": wantModel, "logger": wantSidecar, "warmup": wantSidecar} {
-		assertEqual(t, name+" securityContext", container(t, spec, name)["securityContext"], want)
-	}
-	assertEqual(t, "tmp mount", container(t, spec, "tensorflow")["volumeMounts"].([]interface{})[0],
-		map[string]interface{}{"name": "tmp", "mountPath": "/tmp"})
-	assertEqual(t, "init containers (loader first)", len(spec["initContainers"].([]interface{})), 2)
-	assertEqual(t, "default resources", container(t, spec, "tensorflow")["resources"],
-		map[string]interface{}{"requests": map[string]interface{}{"cpu": "500m", "memory": "512Mi"}})
-
-	d := mustFind(t, res, "Deployment", "srv-custom")
-	spec = servingPodSpec(t, d)
-	assertEqual(t, "overridden runAsUser", spec["securityContext"].(map[string]interface{})["runAsUser"], int64(2000))
-	assertEqual(t, "kept runAsNonRoot", spec["securityContext"].(map[string]interface{})["runAsNonRoot"], true)
-	assertEqual(t, "serviceAccountName kept", spec["serviceAccountName"], "s3-reader")
-	tf := container(t, spec, "tensorflow")
-	assertEqual(t, "overridden readOnlyRootFilesystem", tf["securityContext"].(map[string]interface{})["readOnlyRootFilesystem"], false)
-	assertEqual(t, "kept drop ALL", tf["securityContext"].(map[string]interface{})["capabilities"], map[string]interface{}{"drop": []interface{}{"ALL"}})
-	assertEqual(t, "image", tf["image"], "tensorflow/serving:2.18.0-gpu")
-	assertEqual(t, "args (user args last)", servingStrings(tf["args"]), []string{
-		"--port=8500", "--rest_api_port=8501", "--model_name=model", "--model_base_path=s3://bucket/models/model", "--file_system_poll_wait_seconds=0",
+	t.Run("the default predictor: restricted defaults on every container", func(t *testing.T) {
+		spec := servingPodSpec(t, mustFind(t, res, "Deployment", "srv-default"))
+		assertEqual(t, "pod securityContext", spec["securityContext"], wantPod)
+		for name, want := range map[string]interface{}{"tensorflow": wantModel, "model-loader": wantModel, "logger": wantSidecar, "warmup": wantSidecar} {
+			assertEqual(t, name+" securityContext", container(t, spec, name)["securityContext"], want)
+		}
+		assertEqual(t, "tmp mount", container(t, spec, "tensorflow")["volumeMounts"].([]interface{})[0],
+			map[string]interface{}{"name": "tmp", "mountPath": "/tmp"})
+		assertEqual(t, "init containers (loader first)", len(spec["initContainers"].([]interface{})), 2)
+		assertEqual(t, "default resources", container(t, spec, "tensorflow")["resources"],
+			map[string]interface{}{"requests": map[string]interface{}{"cpu": "500m", "memory": "512Mi"}})
 	})
-	assertEqual(t, "env kept", tf["env"], []interface{}{map[string]interface{}{"name": "AWS_REGION", "value": "eu-west-1"}})
-	assertEqual(t, "resources kept", tf["resources"], map[string]interface{}{"limits": map[string]interface{}{"nvidia.com/gpu": int64(1)}})
-	if _, ok := spec["initContainers"]; ok {
-		t.Error("modelBasePath predictor has an init container")
-	}
-	labels := field(t, d, "spec", "template", "metadata", "labels").(map[string]interface{})
-	assertEqual(t, "user pod label", labels["team"], "a")
-	assertEqual(t, "predictor pod label", labels["ml-platform.oam.dev/predictor"], "custom")
-	assertEqual(t, "user pod annotation", field(t, d, "spec", "template", "metadata", "annotations"), map[string]interface{}{"note": "x"})
+
+	t.Run("the custom predictor: a key the template sets replaces just that default", func(t *testing.T) {
+		d := mustFind(t, res, "Deployment", "srv-custom")
+		spec := servingPodSpec(t, d)
+		assertEqual(t, "overridden runAsUser", spec["securityContext"].(map[string]interface{})["runAsUser"], int64(2000))
+		assertEqual(t, "kept runAsNonRoot", spec["securityContext"].(map[string]interface{})["runAsNonRoot"], true)
+		assertEqual(t, "serviceAccountName kept", spec["serviceAccountName"], "s3-reader")
+		tf := container(t, spec, "tensorflow")
+		assertEqual(t, "overridden readOnlyRootFilesystem", tf["securityContext"].(map[string]interface{})["readOnlyRootFilesystem"], false)
+		assertEqual(t, "kept drop ALL", tf["securityContext"].(map[string]interface{})["capabilities"], map[string]interface{}{"drop": []interface{}{"ALL"}})
+		assertEqual(t, "image", tf["image"], "tensorflow/serving:2.18.0-gpu")
+		assertEqual(t, "args (user args last)", servingStrings(tf["args"]), []string{
+			"--port=8500", "--rest_api_port=8501", "--model_name=model", "--model_base_path=s3://bucket/models/model", "--file_system_poll_wait_seconds=0",
+		})
+		assertEqual(t, "env kept", tf["env"], []interface{}{map[string]interface{}{"name": "AWS_REGION", "value": "eu-west-1"}})
+		assertEqual(t, "resources kept", tf["resources"], map[string]interface{}{"limits": map[string]interface{}{"nvidia.com/gpu": int64(1)}})
+		if _, ok := spec["initContainers"]; ok {
+			t.Error("modelBasePath predictor has an init container")
+		}
+		labels := field(t, d, "spec", "template", "metadata", "labels").(map[string]interface{})
+		assertEqual(t, "user pod label", labels["team"], "a")
+		assertEqual(t, "predictor pod label", labels["ml-platform.oam.dev/predictor"], "custom")
+		assertEqual(t, "user pod annotation", field(t, d, "spec", "template", "metadata", "annotations"), map[string]interface{}{"note": "x"})
+	})
 }

@@ -42,98 +42,104 @@ func TestServingProdComponentOfTheSpec(t *testing.T) {
 		{"model-a-predictor", "mymodel-v1", "tensorflow/serving:1.11.0", 32},
 		{"model-b-predictor", "mymodel-v2", "tensorflow/serving:1.11.1", 64},
 	} {
-		full := comp + "-" + p.name
-		d := mustFind(t, res, "Deployment", full)
-		// With autoScale the HPA owns the replica count: the Deployment sets none.
-		if _, ok, _ := unstructured.NestedFieldNoCopy(d.Object, "spec", "replicas"); ok {
-			t.Errorf("Deployment %s sets spec.replicas although autoScale is set", full)
-		}
-		selector := map[string]interface{}{"ml-platform.oam.dev/serving": comp, "ml-platform.oam.dev/predictor": p.name}
-		assertEqual(t, full+" selector", field(t, d, "spec", "selector", "matchLabels"), selector)
-		labels := field(t, d, "spec", "template", "metadata", "labels").(map[string]interface{})
-		assertEqual(t, full+" pod label model-version", labels["ml-platform.oam.dev/model-version"], p.version)
-		assertEqual(t, full+" pod label serving", labels["ml-platform.oam.dev/serving"], comp)
+		t.Run(p.name, func(t *testing.T) {
+			full := comp + "-" + p.name
+			d := mustFind(t, res, "Deployment", full)
+			// With autoScale the HPA owns the replica count: the Deployment sets none.
+			if _, ok, _ := unstructured.NestedFieldNoCopy(d.Object, "spec", "replicas"); ok {
+				t.Errorf("Deployment %s sets spec.replicas although autoScale is set", full)
+			}
+			selector := map[string]interface{}{"ml-platform.oam.dev/serving": comp, "ml-platform.oam.dev/predictor": p.name}
+			assertEqual(t, full+" selector", field(t, d, "spec", "selector", "matchLabels"), selector)
+			labels := field(t, d, "spec", "template", "metadata", "labels").(map[string]interface{})
+			assertEqual(t, full+" pod label model-version", labels["ml-platform.oam.dev/model-version"], p.version)
+			assertEqual(t, full+" pod label serving", labels["ml-platform.oam.dev/serving"], comp)
 
-		spec := servingPodSpec(t, d)
-		tf := container(t, spec, "tensorflow")
-		assertEqual(t, full+" image", tf["image"], p.image)
-		assertEqual(t, full+" command", servingStrings(tf["command"]), []string{"/usr/bin/tensorflow_model_server"})
-		args := servingStrings(tf["args"])
-		if len(args) < 6 {
-			t.Fatalf("%s args = %q", full, args)
-		}
-		assertEqual(t, full+" args", args[:6], []string{
-			"--port=8500",
-			"--rest_api_port=8501",
-			"--model_name=model",
-			"--model_base_path=/models/model",
-			"--enable_batching",
-			"--batching_parameters_file=/etc/tfserving/batching/batching_parameters.txt",
-		})
-		// the arms-metrics trait of the spec appends its flag to the same list
-		assertEqual(t, full+" args patched by arms-metrics", args[6:], []string{"--monitoring_config_file=/etc/tfserving-monitoring/monitoring_config.txt"})
-		assertEqual(t, full+" ports", tf["ports"], []interface{}{
-			map[string]interface{}{"name": "grpc", "containerPort": int64(8500), "protocol": "TCP"},
-			map[string]interface{}{"name": "http", "containerPort": int64(8501), "protocol": "TCP"},
-		})
-		assertEqual(t, full+" readiness probe", tf["readinessProbe"].(map[string]interface{})["httpGet"],
-			map[string]interface{}{"path": "/v1/models/model", "port": int64(8501)})
-		assertEqual(t, full+" batching mount", tf["volumeMounts"].([]interface{})[1],
-			map[string]interface{}{"name": "batching", "mountPath": "/etc/tfserving/batching", "readOnly": true})
-		assertEqual(t, full+" batching volume", spec["volumes"].([]interface{})[1],
-			map[string]interface{}{"name": "batching", "configMap": map[string]interface{}{"name": full + "-batching"}})
-		if _, ok := field(t, d, "spec", "template", "metadata", "annotations").(map[string]interface{})["ml-platform.oam.dev/batching-config"]; !ok {
-			t.Errorf("%s: no batching-config annotation to roll the pods when the file changes", full)
-		}
+			spec := servingPodSpec(t, d)
+			tf := container(t, spec, "tensorflow")
+			assertEqual(t, full+" image", tf["image"], p.image)
+			assertEqual(t, full+" command", servingStrings(tf["command"]), []string{"/usr/bin/tensorflow_model_server"})
+			args := servingStrings(tf["args"])
+			if len(args) < 6 {
+				t.Fatalf("%s args = %q", full, args)
+			}
+			assertEqual(t, full+" args", args[:6], []string{
+				"--port=8500",
+				"--rest_api_port=8501",
+				"--model_name=model",
+				"--model_base_path=/models/model",
+				"--enable_batching",
+				"--batching_parameters_file=/etc/tfserving/batching/batching_parameters.txt",
+			})
+			// the arms-metrics trait of the spec appends its flag to the same list
+			assertEqual(t, full+" args patched by arms-metrics", args[6:], []string{"--monitoring_config_file=/etc/tfserving-monitoring/monitoring_config.txt"})
+			assertEqual(t, full+" ports", tf["ports"], []interface{}{
+				map[string]interface{}{"name": "grpc", "containerPort": int64(8500), "protocol": "TCP"},
+				map[string]interface{}{"name": "http", "containerPort": int64(8501), "protocol": "TCP"},
+			})
+			assertEqual(t, full+" readiness probe", tf["readinessProbe"].(map[string]interface{})["httpGet"],
+				map[string]interface{}{"path": "/v1/models/model", "port": int64(8501)})
+			assertEqual(t, full+" batching mount", tf["volumeMounts"].([]interface{})[1],
+				map[string]interface{}{"name": "batching", "mountPath": "/etc/tfserving/batching", "readOnly": true})
+			assertEqual(t, full+" batching volume", spec["volumes"].([]interface{})[1],
+				map[string]interface{}{"name": "batching", "configMap": map[string]interface{}{"name": full + "-batching"}})
+			if _, ok := field(t, d, "spec", "template", "metadata", "annotations").(map[string]interface{})["ml-platform.oam.dev/batching-config"]; !ok {
+				t.Errorf("%s: no batching-config annotation to roll the pods when the file changes", full)
+			}
 
-		hpa := mustFind(t, res, "HorizontalPodAutoscaler", full)
-		assertEqual(t, full+" HPA apiVersion", hpa.GetAPIVersion(), "autoscaling/v2")
-		assertEqual(t, full+" HPA target", field(t, hpa, "spec", "scaleTargetRef"),
-			map[string]interface{}{"apiVersion": "apps/v1", "kind": "Deployment", "name": full})
-		assertEqual(t, full+" HPA minReplicas", field(t, hpa, "spec", "minReplicas"), int64(1))
-		assertEqual(t, full+" HPA maxReplicas", field(t, hpa, "spec", "maxReplicas"), int64(10))
-		assertEqual(t, full+" HPA metrics", field(t, hpa, "spec", "metrics"), []interface{}{map[string]interface{}{
-			"type": "Resource",
-			"resource": map[string]interface{}{"name": "cpu", "target": map[string]interface{}{
-				"type": "Utilization", "averageUtilization": int64(80)}},
+			hpa := mustFind(t, res, "HorizontalPodAutoscaler", full)
+			assertEqual(t, full+" HPA apiVersion", hpa.GetAPIVersion(), "autoscaling/v2")
+			assertEqual(t, full+" HPA target", field(t, hpa, "spec", "scaleTargetRef"),
+				map[string]interface{}{"apiVersion": "apps/v1", "kind": "Deployment", "name": full})
+			assertEqual(t, full+" HPA minReplicas", field(t, hpa, "spec", "minReplicas"), int64(1))
+			assertEqual(t, full+" HPA maxReplicas", field(t, hpa, "spec", "maxReplicas"), int64(10))
+			assertEqual(t, full+" HPA metrics", field(t, hpa, "spec", "metrics"), []interface{}{map[string]interface{}{
+				"type": "Resource",
+				"resource": map[string]interface{}{"name": "cpu", "target": map[string]interface{}{
+					"type": "Utilization", "averageUtilization": int64(80)}},
+			}})
+
+			cm := mustFind(t, res, "ConfigMap", full+"-batching")
+			assertEqual(t, full+" batching file", field(t, cm, "data", "batching_parameters.txt"), fmt.Sprintf(
+				"max_batch_size { value: %d }\nbatch_timeout_micros { value: 1000 }\nmax_enqueued_batches { value: 100 }\nnum_batch_threads { value: 4 }\n", p.batch))
+
+			svc := mustFind(t, res, "Service", full)
+			assertEqual(t, full+" Service selector", field(t, svc, "spec", "selector"), selector)
+		})
+	}
+
+	t.Run("the stable Service is the main output", func(t *testing.T) {
+		stable := mustFind(t, res, "Service", comp)
+		assertEqual(t, "stable Service selector", field(t, stable, "spec", "selector"), map[string]interface{}{"ml-platform.oam.dev/serving": comp})
+		assertEqual(t, "stable Service ports", field(t, stable, "spec", "ports"), []interface{}{
+			map[string]interface{}{"name": "grpc", "port": int64(8500), "targetPort": int64(8500), "protocol": "TCP"},
+			map[string]interface{}{"name": "http", "port": int64(8501), "targetPort": int64(8501), "protocol": "TCP"},
+		})
+		var main []string
+		for _, o := range res.Objects {
+			if o.Component == comp && o.Source == "workload" {
+				main = append(main, o.GetKind()+"/"+o.GetName())
+			}
+		}
+		assertEqual(t, "main output", main, []string{"Service/" + comp})
+	})
+
+	t.Run("one HTTPRoute splits 90/10", func(t *testing.T) {
+		route := mustFind(t, res, "HTTPRoute", comp)
+		assertEqual(t, "route apiVersion", route.GetAPIVersion(), "gateway.networking.k8s.io/v1")
+		assertEqual(t, "route parentRefs (GAMMA: the stable Service)", field(t, route, "spec", "parentRefs"), []interface{}{
+			map[string]interface{}{"group": "", "kind": "Service", "name": comp, "port": int64(8501)},
+		})
+		assertEqual(t, "route backends", field(t, route, "spec", "rules"), []interface{}{map[string]interface{}{
+			"backendRefs": []interface{}{
+				map[string]interface{}{"group": "", "kind": "Service", "name": comp + "-model-a-predictor", "port": int64(8501), "weight": int64(90)},
+				map[string]interface{}{"group": "", "kind": "Service", "name": comp + "-model-b-predictor", "port": int64(8501), "weight": int64(10)},
+			},
 		}})
-
-		cm := mustFind(t, res, "ConfigMap", full+"-batching")
-		assertEqual(t, full+" batching file", field(t, cm, "data", "batching_parameters.txt"), fmt.Sprintf(
-			"max_batch_size { value: %d }\nbatch_timeout_micros { value: 1000 }\nmax_enqueued_batches { value: 100 }\nnum_batch_threads { value: 4 }\n", p.batch))
-
-		svc := mustFind(t, res, "Service", full)
-		assertEqual(t, full+" Service selector", field(t, svc, "spec", "selector"), selector)
-	}
-
-	stable := mustFind(t, res, "Service", comp)
-	assertEqual(t, "stable Service selector", field(t, stable, "spec", "selector"), map[string]interface{}{"ml-platform.oam.dev/serving": comp})
-	assertEqual(t, "stable Service ports", field(t, stable, "spec", "ports"), []interface{}{
-		map[string]interface{}{"name": "grpc", "port": int64(8500), "targetPort": int64(8500), "protocol": "TCP"},
-		map[string]interface{}{"name": "http", "port": int64(8501), "targetPort": int64(8501), "protocol": "TCP"},
-	})
-	var main []string
-	for _, o := range res.Objects {
-		if o.Component == comp && o.Source == "workload" {
-			main = append(main, o.GetKind()+"/"+o.GetName())
+		if n := len(res.ByKind("VirtualService")); n != 0 {
+			t.Errorf("%d VirtualServices rendered with the default router", n)
 		}
-	}
-	assertEqual(t, "main output", main, []string{"Service/" + comp})
-
-	route := mustFind(t, res, "HTTPRoute", comp)
-	assertEqual(t, "route apiVersion", route.GetAPIVersion(), "gateway.networking.k8s.io/v1")
-	assertEqual(t, "route parentRefs (GAMMA: the stable Service)", field(t, route, "spec", "parentRefs"), []interface{}{
-		map[string]interface{}{"group": "", "kind": "Service", "name": comp, "port": int64(8501)},
 	})
-	assertEqual(t, "route backends", field(t, route, "spec", "rules"), []interface{}{map[string]interface{}{
-		"backendRefs": []interface{}{
-			map[string]interface{}{"group": "", "kind": "Service", "name": comp + "-model-a-predictor", "port": int64(8501), "weight": int64(90)},
-			map[string]interface{}{"group": "", "kind": "Service", "name": comp + "-model-b-predictor", "port": int64(8501), "weight": int64(10)},
-		},
-	}})
-	if n := len(res.ByKind("VirtualService")); n != 0 {
-		t.Errorf("%d VirtualServices rendered with the default router", n)
-	}
 }
 
 func TestServingDevComponentOfTheSpecGetsAllTraffic(t *testing.T) {
