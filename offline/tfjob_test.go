@@ -211,42 +211,46 @@ spec:
                   - name: sidecar
                     image: busybox
 `)
-	// An existing claim: no PVC is emitted.
-	if pvcs := res.ByKind("PersistentVolumeClaim"); len(pvcs) != 0 {
-		t.Errorf("rendered %d PVCs although modelStore.claimName names an existing claim", len(pvcs))
-	}
 	job := mustFind(t, res, "TFJob", "dist-v1")
-	assertEqual(t, "roles", trRoles(t, job), []string{"PS", "Worker"})
-	assertEqual(t, "PS replicas", field(t, job, "spec", "tfReplicaSpecs", "PS", "replicas"), int64(2))
-	assertEqual(t, "Worker replicas", field(t, job, "spec", "tfReplicaSpecs", "Worker", "replicas"), int64(4))
-	assertEqual(t, "Worker restartPolicy", field(t, job, "spec", "tfReplicaSpecs", "Worker", "restartPolicy"), "ExitCode")
-	assertEqual(t, "successPolicy", field(t, job, "spec", "successPolicy"), "AllWorkers")
-	assertEqual(t, "runPolicy", field(t, job, "spec", "runPolicy"), map[string]interface{}{
-		"cleanPodPolicy": "All", "backoffLimit": int64(2), "activeDeadlineSeconds": int64(600),
-	})
-	trCheckReplica(t, job, "PS", "dist-model", "1", "shared-models")
 
-	// The user's pod template is kept and merged, not replaced.
-	assertEqual(t, "Worker pod labels", field(t, job, "spec", "tfReplicaSpecs", "Worker", "template", "metadata", "labels"),
-		map[string]interface{}{"team": "vision", "ml-platform.oam.dev/model": "dist-model"})
-	assertEqual(t, "Worker pod annotations", field(t, job, "spec", "tfReplicaSpecs", "Worker", "template", "metadata", "annotations"),
-		map[string]interface{}{"note": "keep"})
-	pod := trPodSpec(t, job, "Worker")
-	assertEqual(t, "nodeSelector", pod["nodeSelector"], map[string]interface{}{"gpu": "true"})
-	assertEqual(t, "pod securityContext", pod["securityContext"], map[string]interface{}{"runAsNonRoot": true, "runAsUser": int64(2000), "fsGroup": int64(1000)})
-	assertEqual(t, "Worker volumes", names(pod["volumes"].([]interface{})), []string{"cache", "model-store"})
-	tf := container(t, pod, "tensorflow")
-	env := trEnv(t, tf)
-	assertEqual(t, "user MODEL_DIR wins", env["MODEL_DIR"], "/custom")
-	assertEqual(t, "user env kept", env["EPOCHS"], "5")
-	assertEqual(t, "tensorflow mounts", names(tf["volumeMounts"].([]interface{})), []string{"cache", "model-store"})
-	assertEqual(t, "tensorflow capabilities", field(t, &unstructured.Unstructured{Object: tf}, "securityContext", "capabilities"),
-		map[string]interface{}{"add": []interface{}{"NET_BIND_SERVICE"}, "drop": []interface{}{"ALL"}})
-	side := container(t, pod, "sidecar")
-	if _, found := side["env"]; found {
-		t.Error("the sidecar got env; only the tensorflow container gets MODEL_*")
-	}
-	trCheckRestricted(t, "Worker", side)
+	t.Run("the job: replicas, policies, an existing claim", func(t *testing.T) {
+		// An existing claim: no PVC is emitted.
+		if pvcs := res.ByKind("PersistentVolumeClaim"); len(pvcs) != 0 {
+			t.Errorf("rendered %d PVCs although modelStore.claimName names an existing claim", len(pvcs))
+		}
+		assertEqual(t, "roles", trRoles(t, job), []string{"PS", "Worker"})
+		assertEqual(t, "PS replicas", field(t, job, "spec", "tfReplicaSpecs", "PS", "replicas"), int64(2))
+		assertEqual(t, "Worker replicas", field(t, job, "spec", "tfReplicaSpecs", "Worker", "replicas"), int64(4))
+		assertEqual(t, "Worker restartPolicy", field(t, job, "spec", "tfReplicaSpecs", "Worker", "restartPolicy"), "ExitCode")
+		assertEqual(t, "successPolicy", field(t, job, "spec", "successPolicy"), "AllWorkers")
+		assertEqual(t, "runPolicy", field(t, job, "spec", "runPolicy"), map[string]interface{}{
+			"cleanPodPolicy": "All", "backoffLimit": int64(2), "activeDeadlineSeconds": int64(600),
+		})
+		trCheckReplica(t, job, "PS", "dist-model", "1", "shared-models")
+	})
+
+	t.Run("the user's Worker template is kept and merged, not replaced", func(t *testing.T) {
+		assertEqual(t, "Worker pod labels", field(t, job, "spec", "tfReplicaSpecs", "Worker", "template", "metadata", "labels"),
+			map[string]interface{}{"team": "vision", "ml-platform.oam.dev/model": "dist-model"})
+		assertEqual(t, "Worker pod annotations", field(t, job, "spec", "tfReplicaSpecs", "Worker", "template", "metadata", "annotations"),
+			map[string]interface{}{"note": "keep"})
+		pod := trPodSpec(t, job, "Worker")
+		assertEqual(t, "nodeSelector", pod["nodeSelector"], map[string]interface{}{"gpu": "true"})
+		assertEqual(t, "pod securityContext", pod["securityContext"], map[string]interface{}{"runAsNonRoot": true, "runAsUser": int64(2000), "fsGroup": int64(1000)})
+		assertEqual(t, "Worker volumes", names(pod["volumes"].([]interface{})), []string{"cache", "model-store"})
+		tf := container(t, pod, "tensorflow")
+		env := trEnv(t, tf)
+		assertEqual(t, "user MODEL_DIR wins", env["MODEL_DIR"], "/custom")
+		assertEqual(t, "user env kept", env["EPOCHS"], "5")
+		assertEqual(t, "tensorflow mounts", names(tf["volumeMounts"].([]interface{})), []string{"cache", "model-store"})
+		assertEqual(t, "tensorflow capabilities", field(t, &unstructured.Unstructured{Object: tf}, "securityContext", "capabilities"),
+			map[string]interface{}{"add": []interface{}{"NET_BIND_SERVICE"}, "drop": []interface{}{"ALL"}})
+		side := container(t, pod, "sidecar")
+		if _, found := side["env"]; found {
+			t.Error("the sidecar got env; only the tensorflow container gets MODEL_*")
+		}
+		trCheckRestricted(t, "Worker", side)
+	})
 }
 
 func TestTrainingChiefWorkerEvaluator(t *testing.T) {
