@@ -18,7 +18,10 @@ func TestContractRules(t *testing.T) {
 		{"message and false", `x: {_r: "a is required" & false}`, &RuleRuleIdiom},
 		{"interpolated message and false", "a: 1\nx: {_r: \"a is \\(a)\" & false}", &RuleRuleIdiom},
 		{"ok overridden elsewhere", "x: {r: \"ok\"\n\tif true {r: \"broken\"}}", &RuleRuleIdiom},
+		{"messages gathered for an output", "n: 0\nx: {_errs: [\n\tif n == 0 {\"n is required\"},\n\tif n > 9 {\"n is \\(n)\"},\n]}", &RuleRuleIdiom},
 		{"the idiom", `x: {_r: "ok" & [if true {"broken"}, "ok"][0]}`, nil},
+		{"a list the rule reads", "l: [1]\nx: {_long: [for e in l if e > 0 {\"e\"}]}", nil},
+		{"a list of names", "s: 1\nx: {_sources: [if s != _|_ {\"s3\"}, if s == 1 {\"oss\"}]}", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
