@@ -22,10 +22,12 @@ import (
 const kindClusterName = "ml-platform-e2e"
 
 // kindNodeImage is the Kubernetes of the kind cluster: the minor release the
-// embedded control plane runs (hack/controlplane.KubernetesVersion). Tagged
-// without a digest: the kind release that ships a v1.35 image is not one the
-// module cache holds.
-const kindNodeImage = "kindest/node:v1.35.0"
+// embedded control plane runs (hack/controlplane.KubernetesVersion is v1.37.2;
+// kind publishes no v1.37 image newer than v1.37.0). It is the image kind
+// v0.33.0, the sigs.k8s.io/kind module in go.mod, was released with, pinned by
+// digest as kind asks. kind releases before v0.32.0 write a kubeadm v1beta3
+// config, which kubeadm 1.37 no longer reads.
+const kindNodeImage = "kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5"
 
 // createKindCluster creates a kind cluster and installs vela-core into it
 // from the kubevela module's own Helm chart. Without a running Docker engine

@@ -2,7 +2,7 @@
 // without Docker or a kubelet, for the ml-platform addon's tests.
 //
 // The stack is etcd, kube-apiserver, kube-controller-manager and kube-scheduler
-// (Kubernetes v1.35.4), kwok v0.7.0 faking one large node with GPUs,
+// (Kubernetes v1.37.2), kwok v0.7.0 faking one large node with GPUs,
 // vela-core of one supported KubeVela release (v1.9.13, v1.10.9 or v1.11.0;
 // default v1.11.0, run with the flags and environment of that release's Helm
 // chart) and a webhook-free Kubeflow training operator v1.8.1. All of them

@@ -6,7 +6,7 @@ import "github.com/ml-platform/ml-platform/pkg/vela"
 // versions (TestVersionsMatchToolModules keeps both in sync); build.sh names
 // each binary <name>-<version> after them.
 const (
-	KubernetesVersion       = "v1.35.4"
+	KubernetesVersion       = "v1.37.2"
 	EtcdVersion             = "v3.5.35"
 	KwokVersion             = "v0.7.0"
 	TrainingOperatorVersion = "v1.8.1"
