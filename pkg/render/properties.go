@@ -256,10 +256,16 @@ var conflictRE = regexp.MustCompile(`^conflicting values (.+) and (.+)$`)
 // never printed: its kind is said instead, and a CUE message that would show
 // it is replaced (unprinted).
 func foldMessages(msgs []string, user interface{}, hasUser, secret bool) []string {
-	var specific, alternatives []string
+	var specific, alternatives, kinds []string
 	for _, m := range msgs {
 		switch {
 		case strings.Contains(m, "errors in empty disjunction"):
+		case secret && hasUser && mismatchRE.MatchString(m):
+			// A type conflict: the kind wanted, in words.
+			k := mismatchRE.FindStringSubmatch(m)
+			if want, ok := otherKind(cueKind(user), k[3], k[4]); ok && !contains(kinds, typeWords(want)) {
+				kinds = append(kinds, typeWords(want))
+			}
 		case conflictRE.MatchString(m):
 			if hasUser {
 				got, _ := json.Marshal(user)
@@ -284,10 +290,11 @@ func foldMessages(msgs []string, user interface{}, hasUser, secret bool) []strin
 		}
 		return specific
 	}
-	if len(alternatives) > 0 && secret {
+	if len(alternatives)+len(kinds) > 0 && secret {
 		// A side of CUE's conflict may be the user's value in CUE's own
-		// syntax: only type names and the definition's scalars are listed.
-		var allowed []string
+		// syntax: only kinds, type names and the definition's scalars are
+		// listed.
+		allowed := kinds
 		for _, a := range alternatives {
 			if isTypeName(a) || isScalar(a) && !showsValue(a, user) {
 				allowed = append(allowed, a)
