@@ -145,7 +145,7 @@ func kindWords(v interface{}) string {
 	case "int", "float":
 		return "a number"
 	case "bool":
-		return "true or false"
+		return "a boolean"
 	case "struct":
 		return "an object"
 	case "list":
