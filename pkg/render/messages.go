@@ -69,7 +69,10 @@ var (
 	boundRE    = regexp.MustCompile(`^invalid value (.+) \(out of bound (>=|<=|>|<)(.+)\)$`)
 	runesRE    = regexp.MustCompile(`^invalid value (.+) \(does not satisfy strings\.(MinRunes|MaxRunes)\(([0-9]+)\)\)$`)
 	mismatchRE = regexp.MustCompile(`(?s)^conflicting values (.+) and (.+) \(mismatched types (\w+) and (\w+)\)$`)
-	secretRE   = regexp.MustCompile(`(?i)secret|password|passwd|token|credential|accesskey|dockerconfig`)
+	// secretRE is the name of a property that is a credential, the name of
+	// a Secret, or a reference (…Ref) to an object that holds credentials (a
+	// Secret, a terraform Provider): a user may paste the credentials there.
+	secretRE = regexp.MustCompile(`(?i:secret|password|passwd|token|credential|accesskey|privatekey|keypair|dockerconfig|kubeconfig)|Ref$`)
 )
 
 // userPath drops the segments that are no property of the user's: a rule's
@@ -85,23 +88,93 @@ func userPath(segs []string) []string {
 
 // mayHoldSecret says whether a property's value may be a credential, or the
 // name of a Secret that a user might fill with one by mistake: its value is
-// never printed.
-func mayHoldSecret(segs []string) bool {
-	for _, s := range segs {
-		if secretRE.MatchString(s) {
+// never printed. That is a property that is, or lies under, one whose name
+// says so (secretRE: a credential, a Secret, a reference to what holds
+// credentials), or one whose schema declares such a property (holds, which
+// may be nil: s3 and oss of a dataset hold a secretRef, and a string given
+// there may be a URL with the access keys in it).
+func mayHoldSecret(segs []string, holds func(segs []string) bool) bool {
+	for i, s := range segs {
+		if secretRE.MatchString(s) || holds != nil && holds(segs[:i+1]) {
 			return true
 		}
 	}
 	return false
 }
 
-// inWords rewrites CUE's message for the property at segs; ok is false when
-// the message is one it does not know (it is then kept, as foldMessages
-// leaves it).
-func inWords(msg string, segs []string) (string, bool) {
-	secret := mayHoldSecret(segs)
+// given is the user's value of the property a message is about.
+type given struct {
+	// secret: the value may hold a credential (mayHoldSecret) and is never
+	// printed; its kind is said instead.
+	secret bool
+	// value is the user's value, if known (ok) and the message is about
+	// that property itself, not a helper field below it.
+	value interface{}
+	ok    bool
+}
+
+// cueKind names the kind of a value decoded from JSON as CUE does: string,
+// int, float, bool, struct, list, null.
+func cueKind(v interface{}) string {
+	switch x := v.(type) {
+	case string:
+		return "string"
+	case float64:
+		if x == float64(int64(x)) {
+			return "int"
+		}
+		return "float"
+	case bool:
+		return "bool"
+	case map[string]interface{}:
+		return "struct"
+	case []interface{}:
+		return "list"
+	case nil:
+		return "null"
+	}
+	return ""
+}
+
+// kindWords names the kind of a value without its value: "a string", "an
+// object".
+func kindWords(v interface{}) string {
+	switch cueKind(v) {
+	case "string":
+		return "a string"
+	case "int", "float":
+		return "a number"
+	case "bool":
+		return "a boolean"
+	case "struct":
+		return "an object"
+	case "list":
+		return "a list"
+	}
+	return "null"
+}
+
+// otherKind returns, of the two kinds of a type conflict, the one that is
+// not the kind of the user's value (have): the kind wanted.
+func otherKind(have, a, b string) (string, bool) {
+	same := func(k string) bool {
+		return k == have || k == "number" && (have == "int" || have == "float")
+	}
+	switch {
+	case same(a) && !same(b):
+		return b, true
+	case same(b) && !same(a):
+		return a, true
+	}
+	return "", false
+}
+
+// inWords rewrites CUE's message for the property whose value is g; ok is
+// false when the message is one it does not know (it is then kept, as
+// foldMessages leaves it).
+func inWords(msg string, g given) (string, bool) {
 	got := func(v string) string {
-		if secret {
+		if g.secret {
 			return ""
 		}
 		return ", got " + v
@@ -135,10 +208,27 @@ func inWords(msg string, segs []string) (string, bool) {
 		return "must be " + words + " " + m[3] + " characters long" + got(m[1]), true
 	}
 	if m := mismatchRE.FindStringSubmatch(msg); m != nil {
-		if want, have, ok := splitMismatch(m[1]+" and "+m[2], m[3], m[4]); ok {
-			return "must be " + typeWords(want) + got(describe(have)), true
+		want, have, ok := splitMismatch(m[1]+" and "+m[2], m[3], m[4])
+		if g.ok {
+			// The user's value tells the sides apart where the text cannot
+			// (an object given where a string belongs: a struct on each side)
+			// or tells them apart wrongly (a default on one side).
+			if w, found := otherKind(cueKind(g.value), m[3], m[4]); found && (!ok || w != want) {
+				want, ok = w, true
+				v, _ := json.Marshal(g.value)
+				have = string(v)
+			}
 		}
-		return "", false
+		if !ok {
+			return "", false
+		}
+		if g.secret {
+			if !g.ok {
+				return "must be " + typeWords(want), true
+			}
+			return "must be " + typeWords(want) + ", got " + kindWords(g.value), true
+		}
+		return "must be " + typeWords(want) + got(describe(have)), true
 	}
 	if strings.HasPrefix(msg, "incomplete value") {
 		return "is required", true

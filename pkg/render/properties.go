@@ -74,6 +74,7 @@ func checkProperties(def *Definition, subject string, props json.RawMessage, req
 		return []Problem{{Subject: subject, Message: "cannot evaluate the definition's parameter: " + Details(err)}}
 	}
 	checked := v.LookupPath(cue.ParsePath(checkField))
+	holds := schemaHoldsSecret(v.LookupPath(cue.ParsePath("#MlpClosedParameter")))
 	var userProps interface{}
 	_ = json.Unmarshal(props, &userProps)
 	var problems []Problem
@@ -85,12 +86,12 @@ func checkProperties(def *Definition, subject string, props json.RawMessage, req
 		}
 	}
 	if err := checked.Err(); err != nil {
-		for _, p := range problemsOf(subject, err, userProps) {
+		for _, p := range problemsOf(subject, err, userProps, holds) {
 			add(p)
 		}
 	}
 	if err := checked.Validate(); err != nil {
-		for _, p := range problemsOf(subject, err, userProps) {
+		for _, p := range problemsOf(subject, err, userProps, holds) {
 			add(p)
 		}
 	}
@@ -99,13 +100,13 @@ func checkProperties(def *Definition, subject string, props json.RawMessage, req
 	var fieldErrs []error
 	fieldErrors(checked, userProps, nil, &fieldErrs)
 	for _, err := range fieldErrs {
-		for _, p := range problemsOf(subject, err, userProps) {
+		for _, p := range problemsOf(subject, err, userProps, holds) {
 			add(p)
 		}
 	}
 	if requireConcrete && len(problems) == 0 {
 		if err := checked.Validate(cue.Concrete(true)); err != nil {
-			for _, p := range problemsOf(subject, err, userProps) {
+			for _, p := range problemsOf(subject, err, userProps, holds) {
 				if strings.Contains(p.Message, "incomplete value") {
 					p.Message = "required property is missing (" + p.Message + ")"
 				}
@@ -143,10 +144,13 @@ func fieldErrors(v cue.Value, props interface{}, sels []cue.Selector, out *[]err
 // problemsOf splits a CUE error into one Problem per field, with the path
 // rewritten from the check field to `properties...`, list indexes as [i], and
 // CUE's disjunction noise folded into one readable rule per field.
-func problemsOf(subject string, err error, props interface{}) []Problem {
+func problemsOf(subject string, err error, props interface{}, holds func([]string) bool) []Problem {
 	type entry struct {
 		segs []string
 		msgs []string
+		// below: some message is about a helper field below the property,
+		// not about the user's value of the property itself.
+		below bool
 	}
 	var order []string
 	byPath := map[string]*entry{}
@@ -158,21 +162,25 @@ func problemsOf(subject string, err error, props interface{}) []Problem {
 				break
 			}
 		}
+		below := len(userPath(segs)) < len(segs)
 		segs = userPath(segs)
 		key := propertyPath(segs)
 		if byPath[key] == nil {
 			byPath[key] = &entry{segs: segs}
 			order = append(order, key)
 		}
+		byPath[key].below = byPath[key].below || below
 		format, args := e.Msg()
 		byPath[key].msgs = append(byPath[key].msgs, fmt.Sprintf(format, args...))
 	}
 	var out []Problem
 	for _, key := range order {
 		en := byPath[key]
+		user, hasUser := valueAt(props, en.segs)
+		g := given{secret: mayHoldSecret(en.segs, holds), value: user, ok: hasUser && !en.below}
 		var worded, rest []string
 		for _, m := range en.msgs {
-			if w, ok := inWords(m, en.segs); ok {
+			if w, ok := inWords(m, g); ok {
 				if !contains(worded, w) {
 					worded = append(worded, w)
 				}
@@ -180,16 +188,15 @@ func problemsOf(subject string, err error, props interface{}) []Problem {
 				rest = append(rest, m)
 			}
 		}
-		user, hasUser := valueAt(props, en.segs)
 		msgs := worded
 		if len(worded) == 0 {
-			msgs = foldMessages(rest, user, hasUser)
+			msgs = foldMessages(rest, user, hasUser, g.secret)
 		} else {
 			// A worded rule explains the field; CUE's conflicts with the
 			// other members of a disjunction would only repeat it.
 			for _, m := range rest {
 				if !conflictRE.MatchString(m) && !strings.Contains(m, "errors in empty disjunction") && !contains(msgs, m) {
-					msgs = append(msgs, m)
+					msgs = append(msgs, unprinted(m, user, hasUser, g.secret))
 				}
 			}
 		}
@@ -244,11 +251,21 @@ var conflictRE = regexp.MustCompile(`^conflicting values (.+) and (.+)$`)
 // defaults or enum members are dropped when a more specific rule (a bound, a
 // pattern, "field not allowed") is present, and otherwise merged into one
 // "value X is not allowed; allowed: a, b" message.
-func foldMessages(msgs []string, user interface{}, hasUser bool) []string {
-	var specific, alternatives []string
+//
+// For a property that may hold a secret (mayHoldSecret) the user's value is
+// never printed: its kind is said instead, and a CUE message that would show
+// it is replaced (unprinted).
+func foldMessages(msgs []string, user interface{}, hasUser, secret bool) []string {
+	var specific, alternatives, kinds []string
 	for _, m := range msgs {
 		switch {
 		case strings.Contains(m, "errors in empty disjunction"):
+		case secret && hasUser && mismatchRE.MatchString(m):
+			// A type conflict: the kind wanted, in words.
+			k := mismatchRE.FindStringSubmatch(m)
+			if want, ok := otherKind(cueKind(user), k[3], k[4]); ok && !contains(kinds, typeWords(want)) {
+				kinds = append(kinds, typeWords(want))
+			}
 		case conflictRE.MatchString(m):
 			if hasUser {
 				got, _ := json.Marshal(user)
@@ -268,13 +285,116 @@ func foldMessages(msgs []string, user interface{}, hasUser bool) []string {
 		}
 	}
 	if len(specific) > 0 {
+		for i, m := range specific {
+			specific[i] = unprinted(m, user, hasUser, secret)
+		}
 		return specific
+	}
+	if len(alternatives)+len(kinds) > 0 && secret {
+		// A side of CUE's conflict may be the user's value in CUE's own
+		// syntax: only kinds, type names and the definition's scalars are
+		// listed.
+		allowed := kinds
+		for _, a := range alternatives {
+			if isTypeName(a) || isScalar(a) && !showsValue(a, user) {
+				allowed = append(allowed, a)
+			}
+		}
+		if len(allowed) == 0 {
+			return []string{fmt.Sprintf("%s is not allowed here (not printed: it may hold a credential)", kindWords(user))}
+		}
+		return []string{fmt.Sprintf("%s is not allowed here (not printed: it may hold a credential); allowed: %s", kindWords(user), strings.Join(allowed, ", "))}
 	}
 	if len(alternatives) > 0 {
 		got, _ := json.Marshal(user)
 		return []string{fmt.Sprintf("value %s is not allowed; allowed: %s", got, strings.Join(alternatives, ", "))}
 	}
+	for i, m := range msgs {
+		msgs[i] = unprinted(m, user, hasUser, secret)
+	}
 	return msgs
+}
+
+// isScalar says whether a side of a CUE conflict is a string, a number, true,
+// false or null.
+func isScalar(v string) bool {
+	var x interface{}
+	if err := json.Unmarshal([]byte(v), &x); err != nil {
+		return false
+	}
+	switch x.(type) {
+	case map[string]interface{}, []interface{}:
+		return false
+	}
+	return true
+}
+
+// showsValue says whether a message shows a string or number of the user's
+// value v, as CUE or JSON prints it (a string of fewer than 3 characters only
+// when quoted).
+func showsValue(msg string, v interface{}) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.Contains(msg, strconv.Quote(x)) || len(x) >= 3 && strings.Contains(msg, x)
+	case float64:
+		return strings.Contains(msg, strconv.FormatFloat(x, 'g', -1, 64))
+	case map[string]interface{}:
+		for k, e := range x {
+			if showsValue(msg, k) || showsValue(msg, e) {
+				return true
+			}
+		}
+	case []interface{}:
+		for _, e := range x {
+			if showsValue(msg, e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// unprinted returns CUE's message m for a property that may hold a secret
+// with the user's value taken out: when m shows it, a message that says only
+// its kind.
+func unprinted(m string, user interface{}, hasUser, secret bool) string {
+	if !secret || !hasUser || !showsValue(m, user) {
+		return m
+	}
+	return fmt.Sprintf("%s is not valid here (not printed: it may hold a credential)", kindWords(user))
+}
+
+// schemaHoldsSecret returns whether the schema (a definition's parameter)
+// declares, at a property path, a property whose name says it may hold a
+// secret (secretRE): s3 {bucket, secretRef, ...} of a dataset.
+func schemaHoldsSecret(schema cue.Value) func([]string) bool {
+	return func(segs []string) bool {
+		if !schema.Exists() {
+			return false
+		}
+		sels := make([]cue.Selector, 0, len(segs))
+		for _, s := range segs {
+			if _, err := strconv.Atoi(s); err == nil {
+				sels = append(sels, cue.AnyIndex)
+				continue
+			}
+			sels = append(sels, cue.Str(s).Optional())
+		}
+		v := schema.LookupPath(cue.MakePath(sels...))
+		if !v.Exists() {
+			return false
+		}
+		it, err := v.Fields(cue.Optional(true))
+		if err != nil {
+			return false
+		}
+		for it.Next() {
+			if secretRE.MatchString(it.Selector().Unquoted()) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 func contains(list []string, s string) bool {
