@@ -264,11 +264,13 @@ spec:
 	}
 	wantModel := map[string]interface{}{
 		"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "runAsNonRoot": true,
-		"capabilities": map[string]interface{}{"drop": []interface{}{"ALL"}},
+		"capabilities":   map[string]interface{}{"drop": []interface{}{"ALL"}},
+		"seccompProfile": map[string]interface{}{"type": "RuntimeDefault"},
 	}
 	wantSidecar := map[string]interface{}{
-		"allowPrivilegeEscalation": false,
-		"capabilities":             map[string]interface{}{"drop": []interface{}{"ALL"}},
+		"allowPrivilegeEscalation": false, "runAsNonRoot": true,
+		"capabilities":   map[string]interface{}{"drop": []interface{}{"ALL"}},
+		"seccompProfile": map[string]interface{}{"type": "RuntimeDefault"},
 	}
 	spec := servingPodSpec(t, mustFind(t, res, "Deployment", "srv-default"))
 	servingEqual(t, "pod securityContext", spec["securityContext"], wantPod)
