@@ -48,7 +48,8 @@ generate: ## Run every generator: the inlined CUE helpers (hack/cue), the TFJob 
 verify: ## Check every generated file without writing anything (make lint runs it).
 	go run ./hack/cueinline -check
 	go run ./hack/gencrd -check
-	go test -count=1 -run 'TestInlinedHelpers|TestInlineCheckerDetectsDrift|TestAddonCRDFileIsGenerated|TestAddonCRDGeneratorStripsOnlySchemaDescriptions|TestReadmeReferenceIsGenerated' ./offline/
+	go test -count=1 -run 'TestInlinedHelpers|TestInlineCheckerDetectsDrift|TestAddonCRDFileIsGenerated|TestAddonCRDGeneratorStripsOnlySchemaDescriptions|TestReadmeReferenceIsGenerated|TestNoDefinitionCopiesAHelper|TestCopiedHelperCheckFiresForEveryHelper' ./offline/
+	go test -count=1 ./hack/cueinline/... ./pkg/defcheck/
 
 vet:
 	go vet ./...

@@ -198,7 +198,7 @@ var _ = Describe("The spec's Initializer as an Application", Label("infra"), Ord
 			},
 		})
 		s := waitForStep(ctx, ns, app, "create-s3-bucket", workflowv1alpha1.WorkflowStepPhaseFailed)
-		Expect(s.Message).To(ContainSubstring("Configuration s3-bucket Failed (ApplyFailed): Error: [ERROR] BucketAlreadyExists"))
+		Expect(s.Message).To(ContainSubstring("Configuration s3-bucket: Failed (ApplyFailed): Error: [ERROR] BucketAlreadyExists"))
 		expectFailedWithinBackoff(expectWorkflowFailed(ctx, ns, app, "create-s3-bucket"), "create-s3-bucket", failed)
 	})
 })

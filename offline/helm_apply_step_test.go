@@ -8,7 +8,7 @@ import (
 
 // ---- helm-apply ----
 
-const hrWaiting = "Waiting for fluxcd's helm-controller to pick up HelmRelease kubeflow (is the fluxcd addon enabled?)"
+const hrWaiting = "HelmRelease kubeflow: Waiting for fluxcd's helm-controller to pick up the HelmRelease (is the fluxcd addon enabled?)"
 
 // hrStarted is the first reconcile of deploy-kubeflow (with the kubeflow
 // component's properties when given).
@@ -50,7 +50,7 @@ const hrRetries = `{"repo":"https://cowboysysop.github.io/charts","chart":"train
 func hrTerminal(reason string) stepCase {
 	msg := "helm-controller says " + reason
 	return stepCase{"fails at once on " + reason, hrRelease(hrRetries, hrStatus("False", reason, msg, nil), v1alpha1.WorkflowStepPhaseFailed,
-		"HelmRelease kubeflow failed ("+reason+"): "+msg)}
+		"HelmRelease kubeflow: Failed ("+reason+"): "+msg)}
 }
 
 // The helm-apply step, situation by situation.
@@ -67,16 +67,16 @@ var helmStepCases = []stepCase{
 		v1alpha1.WorkflowStepPhaseSucceeded, "")},
 	{"fails at once when the install failed and no retries are left", hrRelease("", hrStatus("False", "InstallFailed", "Helm install failed: unable to build kubernetes objects from release manifest",
 		map[string]interface{}{"installFailures": int64(1)}),
-		v1alpha1.WorkflowStepPhaseFailed, "HelmRelease kubeflow failed (InstallFailed): Helm install failed: unable to build kubernetes objects from release manifest")},
+		v1alpha1.WorkflowStepPhaseFailed, "HelmRelease kubeflow: Failed (InstallFailed): Helm install failed: unable to build kubernetes objects from release manifest")},
 	{"fails at once when the upgrade failed and no retries are left", hrRelease("", hrStatus("False", "UpgradeFailed", "Helm upgrade failed: timed out",
 		map[string]interface{}{"upgradeFailures": int64(1)}),
-		v1alpha1.WorkflowStepPhaseFailed, "HelmRelease kubeflow failed (UpgradeFailed): Helm upgrade failed: timed out")},
+		v1alpha1.WorkflowStepPhaseFailed, "HelmRelease kubeflow: Failed (UpgradeFailed): Helm upgrade failed: timed out")},
 	{"keeps waiting while install retries remain, fails when they are spent", func(t testing.TB) {
 		w := hrStarted(t, hrRetries)
 		w.setStatus(gvkHelmRelease, "ml-infra", "kubeflow", hrStatus("False", "InstallFailed", "Helm install failed: timed out", map[string]interface{}{"installFailures": int64(2)}))
 		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseRunning, "HelmRelease kubeflow: InstallFailed: Helm install failed: timed out")
 		w.setStatus(gvkHelmRelease, "ml-infra", "kubeflow", hrStatus("False", "InstallFailed", "Helm install failed: timed out", map[string]interface{}{"installFailures": int64(3)}))
-		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseFailed, "HelmRelease kubeflow failed (InstallFailed): Helm install failed: timed out")
+		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseFailed, "HelmRelease kubeflow: Failed (InstallFailed): Helm install failed: timed out")
 	}},
 	{"keeps waiting while upgrade retries remain", hrRelease(hrRetries, hrStatus("False", "UpgradeFailed", "Helm upgrade failed: timed out", map[string]interface{}{"upgradeFailures": int64(2)}),
 		v1alpha1.WorkflowStepPhaseRunning, "HelmRelease kubeflow: UpgradeFailed: Helm upgrade failed: timed out")},

@@ -188,17 +188,17 @@ var checkpointStepCases = []stepCase{
 	{"fails without a TFJob of this revision", ckNoJob("",
 		"no succeeded training job for component my-tfjob in app revision pipeline-v1: no TFJob found; run the ml-model-training step before ml-model-checkpoint")},
 	{"fails while the TFJob runs", ckNoJob("",
-		"no succeeded training job for component my-tfjob in app revision pipeline-v1: TFJob my-tfjob-v1 is Running", stepTrainedJob("Running"))},
+		"no succeeded training job for component my-tfjob in app revision pipeline-v1: TFJob my-tfjob-v1: Running: 0/3 workers active", stepTrainedJob("Running"))},
 	{"fails on a failed TFJob", ckNoJob("",
-		"no succeeded training job for component my-tfjob in app revision pipeline-v1: TFJob my-tfjob-v1 is Failed", stepTrainedJob("Failed"))},
+		"no succeeded training job for component my-tfjob in app revision pipeline-v1: TFJob my-tfjob-v1: Failed", stepTrainedJob("Failed"))},
 	{"fails on a TFJob without status", ckNoJob("",
-		"no succeeded training job for component my-tfjob in app revision pipeline-v1: TFJob my-tfjob-v1 has no status yet", func() client.Object {
+		"no succeeded training job for component my-tfjob in app revision pipeline-v1: Waiting for the training operator to pick up TFJob my-tfjob-v1", func() client.Object {
 			j := stepTrainedJob("Succeeded")
 			delete(j.Object, "status")
 			return j
 		}())},
 	{"fails on a False Succeeded condition", ckNoJob("",
-		"no succeeded training job for component my-tfjob in app revision pipeline-v1: TFJob my-tfjob-v1 is Created", func() client.Object {
+		"no succeeded training job for component my-tfjob in app revision pipeline-v1: TFJob my-tfjob-v1: Created, waiting for pods", func() client.Object {
 			j := stepTrainedJob("Succeeded")
 			j.Object["status"].(map[string]interface{})["conditions"].([]interface{})[1].(map[string]interface{})["status"] = "False"
 			return j

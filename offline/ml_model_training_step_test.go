@@ -153,11 +153,11 @@ var trainingStepCases = []stepCase{
 		assertEqual(t, "labels trait kept", w.get(gvkTFJob, "team-a", trJob).GetLabels()["a"], "b")
 	}},
 	{"waits while the job is created", trReconciled(trConditions(trCond("Created", "True", "TFJob my-tfjob-v1 is created.")),
-		v1alpha1.WorkflowStepPhaseRunning, "TFJob "+trJob+" created, waiting for pods")},
+		v1alpha1.WorkflowStepPhaseRunning, "TFJob "+trJob+": Created, waiting for pods")},
 	{"waits with the workers' progress while the job runs", trReconciled(map[string]interface{}{
 		"conditions":      []interface{}{trCond("Created", "True", ""), trCond("Running", "True", "")},
 		"replicaStatuses": map[string]interface{}{"Worker": map[string]interface{}{"active": int64(2)}, "PS": map[string]interface{}{"active": int64(1)}},
-	}, v1alpha1.WorkflowStepPhaseRunning, "Running: 2/3 workers active")},
+	}, v1alpha1.WorkflowStepPhaseRunning, "TFJob "+trJob+": Running: 2/3 workers active")},
 	{"counts every replica of a job without workers", func(t testing.TB) {
 		w := trStarted(t, "train-chief", "chief-v1")
 		w.wantApplied("chief")
@@ -165,23 +165,23 @@ var trainingStepCases = []stepCase{
 			"conditions":      []interface{}{trCond("Running", "True", "")},
 			"replicaStatuses": map[string]interface{}{"Chief": map[string]interface{}{"active": int64(1)}},
 		})
-		stepWant(t, w.run("train-chief"), v1alpha1.WorkflowStepPhaseRunning, "Running: 1/2 replicas active")
+		stepWant(t, w.run("train-chief"), v1alpha1.WorkflowStepPhaseRunning, "TFJob chief-v1: Running: 1/2 replicas active")
 	}},
 	{"waits while the job restarts", trReconciled(trConditions(trCond("Created", "True", ""), trCond("Running", "False", ""), trCond("Restarting", "True", "worker 1 restarted")),
-		v1alpha1.WorkflowStepPhaseRunning, "Restarting: worker 1 restarted")},
+		v1alpha1.WorkflowStepPhaseRunning, "TFJob "+trJob+": Restarting: worker 1 restarted")},
 	{"waits while the job is suspended", trReconciled(trConditions(trCond("Created", "True", ""), trCond("Suspended", "True", "suspended by the user")),
-		v1alpha1.WorkflowStepPhaseRunning, "TFJob "+trJob+" is suspended")},
+		v1alpha1.WorkflowStepPhaseRunning, "TFJob "+trJob+": Suspended")},
 	{"fails at once with the job's message", trReconciled(trConditions(trCond("Running", "False", ""),
 		trCond("Failed", "True", "TFJob team-a/"+trJob+" has failed because 1 Worker replica(s) failed.")),
-		v1alpha1.WorkflowStepPhaseFailed, "TFJob "+trJob+" failed: TFJob team-a/"+trJob+" has failed because 1 Worker replica(s) failed.")},
+		v1alpha1.WorkflowStepPhaseFailed, "TFJob "+trJob+": Failed: TFJob team-a/"+trJob+" has failed because 1 Worker replica(s) failed.")},
 	{"fails with the condition's reason when it has no message", trReconciled(trConditions(trCond("Failed", "True", "")),
-		v1alpha1.WorkflowStepPhaseFailed, "TFJob "+trJob+" failed: TFJobFailed")},
+		v1alpha1.WorkflowStepPhaseFailed, "TFJob "+trJob+": Failed: TFJobFailed")},
 	{"a False Failed condition is no failure", trReconciled(trConditions(trCond("Created", "True", ""), trCond("Failed", "False", "")),
-		v1alpha1.WorkflowStepPhaseRunning, "TFJob "+trJob+" created, waiting for pods")},
+		v1alpha1.WorkflowStepPhaseRunning, "TFJob "+trJob+": Created, waiting for pods")},
 	{"succeeds with a final health-waiting apply", trReconciled(trConditions(trCond("Running", "False", ""), trCond("Succeeded", "True", "")),
 		v1alpha1.WorkflowStepPhaseSucceeded, "")},
 	{"a False Succeeded condition is no success", trReconciled(trConditions(trCond("Created", "True", ""), trCond("Succeeded", "False", "")),
-		v1alpha1.WorkflowStepPhaseRunning, "TFJob "+trJob+" created, waiting for pods")},
+		v1alpha1.WorkflowStepPhaseRunning, "TFJob "+trJob+": Created, waiting for pods")},
 	{"trains in the namespace it is given", func(t testing.TB) {
 		w := trStarted(t, "train-elsewhere", trJob)
 		w.wantApplied("my-tfjob in team-b")
@@ -189,7 +189,7 @@ var trainingStepCases = []stepCase{
 			t.Error("the TFJob went to the application's namespace")
 		}
 		w.setStatus(gvkTFJob, "team-b", trJob, trConditions(trCond("Created", "True", "")))
-		stepWant(t, w.run("train-elsewhere"), v1alpha1.WorkflowStepPhaseRunning, "TFJob "+trJob+" created, waiting for pods")
+		stepWant(t, w.run("train-elsewhere"), v1alpha1.WorkflowStepPhaseRunning, "TFJob "+trJob+": Created, waiting for pods")
 		w.wantApplied("my-tfjob in team-b")
 		w.setStatus(gvkTFJob, "team-b", trJob, trConditions(trCond("Succeeded", "True", "")))
 		stepWant(t, w.run("train-elsewhere"), v1alpha1.WorkflowStepPhaseSucceeded, "")

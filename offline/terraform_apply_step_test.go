@@ -89,7 +89,7 @@ func tfBucket(status map[string]interface{}, phase v1alpha1.WorkflowStepPhase, m
 func tfFailure(state string) stepCase {
 	msg := "terraform-controller says " + state
 	return stepCase{"fails at once on " + state, tfBucket(tfApply(1, state, msg), v1alpha1.WorkflowStepPhaseFailed,
-		"Configuration s3-bucket Failed ("+state+"): "+msg)}
+		"Configuration s3-bucket: Failed ("+state+"): "+msg)}
 }
 
 // The terraform-apply step, situation by situation.
@@ -113,9 +113,9 @@ var terraformStepCases = []stepCase{
 	{"succeeds on a status without observedGeneration", tfBucket(tfApply(0, "Available", ""),
 		v1alpha1.WorkflowStepPhaseSucceeded, "")},
 	{"fails at once with the Configuration's message", tfBucket(tfApply(1, "ApplyFailed", "Error: [ERROR] BucketAlreadyExists: The requested bucket name is not available."),
-		v1alpha1.WorkflowStepPhaseFailed, "Configuration s3-bucket Failed (ApplyFailed): Error: [ERROR] BucketAlreadyExists: The requested bucket name is not available.")},
+		v1alpha1.WorkflowStepPhaseFailed, "Configuration s3-bucket: Failed (ApplyFailed): Error: [ERROR] BucketAlreadyExists: The requested bucket name is not available.")},
 	{"fails with the state alone when there is no message", tfBucket(tfApply(1, "TerraformInitError", ""),
-		v1alpha1.WorkflowStepPhaseFailed, "Configuration s3-bucket Failed (TerraformInitError)")},
+		v1alpha1.WorkflowStepPhaseFailed, "Configuration s3-bucket: Failed (TerraformInitError)")},
 	tfFailure("DestroyFailed"),
 	tfFailure("ConfigurationSpecNotValid"),
 	tfFailure("InvalidRegion"),
@@ -164,7 +164,7 @@ var terraformStepCases = []stepCase{
 		w.wantApplied("s3-bucket in ml-infra-2")
 		assertEqual(t, "applied to ml-infra-2", w.exists(gvkConfiguration, "ml-infra-2", "s3-bucket"), true)
 		w.setStatus(gvkConfiguration, "ml-infra-2", "s3-bucket", tfApply(1, "ApplyFailed", "quota"))
-		stepWant(t, w.run("create-s3-bucket"), v1alpha1.WorkflowStepPhaseFailed, "Configuration s3-bucket Failed (ApplyFailed): quota")
+		stepWant(t, w.run("create-s3-bucket"), v1alpha1.WorkflowStepPhaseFailed, "Configuration s3-bucket: Failed (ApplyFailed): quota")
 	}},
 }
 

@@ -53,7 +53,7 @@ func TestTrainingTFJobHealthAndStatus(t *testing.T) {
 		healthy bool
 		message string
 	}{
-		{"no status yet", workers3, nil, false, "Waiting for the training operator to pick up the TFJob"},
+		{"no status yet", workers3, nil, false, "Waiting for the training operator to pick up TFJob my-tfjob-v1"},
 		{"created", workers3, map[string]interface{}{"conditions": []interface{}{trCond("Created", "True", "TFJob my-tfjob-v1 is created.")}},
 			false, "Created, waiting for pods"},
 		{"running", workers3, map[string]interface{}{

@@ -161,7 +161,8 @@ func TestTrainingSpecTFJobRendersExactly(t *testing.T) {
 		t.Error("the component alone adds init containers; only the dataset trait does")
 	}
 	trCheckReplica(t, job, "Worker", "mymodel", "1", "my-tfjob-models")
-	assertEqual(t, "pod securityContext", pod["securityContext"], map[string]interface{}{"runAsNonRoot": true, "runAsUser": int64(1000), "fsGroup": int64(1000)})
+	assertEqual(t, "pod securityContext", pod["securityContext"], map[string]interface{}{"runAsNonRoot": true, "runAsUser": int64(1000), "runAsGroup": int64(1000), "fsGroup": int64(1000),
+		"seccompProfile": map[string]interface{}{"type": "RuntimeDefault"}})
 
 	pvc := mustFind(t, res, "PersistentVolumeClaim", "my-tfjob-models")
 	assertEqual(t, "PVC labels model", pvc.GetLabels()["ml-platform.oam.dev/model"], "mymodel")
@@ -236,7 +237,8 @@ spec:
 			map[string]interface{}{"note": "keep"})
 		pod := trPodSpec(t, job, "Worker")
 		assertEqual(t, "nodeSelector", pod["nodeSelector"], map[string]interface{}{"gpu": "true"})
-		assertEqual(t, "pod securityContext", pod["securityContext"], map[string]interface{}{"runAsNonRoot": true, "runAsUser": int64(2000), "fsGroup": int64(1000)})
+		assertEqual(t, "pod securityContext", pod["securityContext"], map[string]interface{}{"runAsNonRoot": true, "runAsUser": int64(2000), "runAsGroup": int64(1000), "fsGroup": int64(1000),
+			"seccompProfile": map[string]interface{}{"type": "RuntimeDefault"}})
 		assertEqual(t, "Worker volumes", names(pod["volumes"].([]interface{})), []string{"cache", "model-store"})
 		tf := container(t, pod, "tensorflow")
 		env := trEnv(t, tf)

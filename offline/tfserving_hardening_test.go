@@ -55,11 +55,13 @@ spec:
 	}
 	wantModel := map[string]interface{}{
 		"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "runAsNonRoot": true,
-		"capabilities": map[string]interface{}{"drop": []interface{}{"ALL"}},
+		"capabilities":   map[string]interface{}{"drop": []interface{}{"ALL"}},
+		"seccompProfile": map[string]interface{}{"type": "RuntimeDefault"},
 	}
 	wantSidecar := map[string]interface{}{
-		"allowPrivilegeEscalation": false,
-		"capabilities":             map[string]interface{}{"drop": []interface{}{"ALL"}},
+		"allowPrivilegeEscalation": false, "runAsNonRoot": true,
+		"capabilities":   map[string]interface{}{"drop": []interface{}{"ALL"}},
+		"seccompProfile": map[string]interface{}{"type": "RuntimeDefault"},
 	}
 	t.Run("the default predictor: restricted defaults on every container", func(t *testing.T) {
 		spec := servingPodSpec(t, mustFind(t, res, "Deployment", "srv-default"))

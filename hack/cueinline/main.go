@@ -9,7 +9,8 @@
 //	go run ./hack/cueinline          # rewrite drifted copies
 //	go run ./hack/cueinline -check   # exit 1 listing drifted copies
 //
-// It looks at definitions/*.cue and offline/testdata/definitions/*.cue.
+// It looks at definitions/*.cue, offline/testdata/definitions/*.cue and the
+// helpers in hack/cue/*.cue themselves (a helper may carry another).
 package main
 
 import (
@@ -34,7 +35,7 @@ func main() {
 		for _, d := range r.Drifted {
 			drifted++
 			if *check {
-				fmt.Printf("%s:%d: %s copy differs from hack/cue/%s.cue\n", r.File, d.Begin, d.Helper, d.Helper)
+				fmt.Printf("%s:%d: %s copy differs from hack/cue/%s\n", r.File, d.Begin, d.Helper, inline.HelperFile(d.Helper))
 			} else {
 				fmt.Printf("%s:%d: rewrote %s\n", r.File, d.Begin, d.Helper)
 			}

@@ -11,6 +11,17 @@
 // and Rewrite replaces everything between them with the canonical text of
 // hack/cue/<helper>.cue (the lines after its `// ml-platform:inline-text`
 // line), indented like the begin marker. Check reports the copies that differ.
+//
+// Two extensions keep the same markers:
+//   - a helper's text may itself carry regions of other helpers (the
+//     applyandwait helper carries validproperties); they are expanded when the
+//     helper is read, and the helper files in hack/cue are checked like the
+//     definitions;
+//   - a Terraform file hack/cue/terraform/<name>.tf is the helper
+//     `terraform/<name>.tf`: its text (after its `# ml-platform:inline-text`
+//     line) is inlined as a CUE field `"<name>.tf": #"""...."""#` whose string
+//     value is exactly that text, so the .tf file stays what `terraform fmt`
+//     checks and the definition gets the same bytes.
 package inline
 
 import (
@@ -26,33 +37,126 @@ import (
 // the text that is inlined.
 const TextMarker = "// ml-platform:inline-text"
 
+// TerraformTextMarker is TextMarker in a Terraform helper (hack/cue/terraform/*.tf).
+const TerraformTextMarker = "# ml-platform:inline-text"
+
 // DefaultDirs are the folders, relative to the repository root, whose *.cue
 // files carry inlined helpers.
-var DefaultDirs = []string{"definitions", filepath.Join("offline", "testdata", "definitions")}
+var DefaultDirs = []string{"definitions", filepath.Join("offline", "testdata", "definitions"), filepath.Join("hack", "cue")}
 
-var markerRE = regexp.MustCompile(`^([ \t]*)// ml-platform:inline ([a-z0-9-]+) (begin|end)[ \t]*$`)
+var markerRE = regexp.MustCompile(`^([ \t]*)// ml-platform:inline ([a-z0-9-]+|terraform/[a-z0-9-]+\.tf) (begin|end)[ \t]*$`)
 
 // Helpers reads the canonical text of every helper in dir (hack/cue), keyed
-// by helper name (the file name without .cue).
+// by helper name: the file name without .cue, and terraform/<name>.tf for
+// the Terraform files of dir/terraform. Regions of other helpers inside a
+// helper's text are expanded.
 func Helpers(dir string) (map[string]string, error) {
+	raw := map[string]string{}
 	files, err := filepath.Glob(filepath.Join(dir, "*.cue"))
 	if err != nil {
 		return nil, err
 	}
-	helpers := map[string]string{}
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		text, err := helperText(f, TextMarker)
 		if err != nil {
-			return nil, fmt.Errorf("failed to read helper: %w", err)
+			return nil, err
 		}
-		src := string(data)
-		i := strings.Index(src, TextMarker+"\n")
-		if i < 0 {
-			return nil, fmt.Errorf("%s: no %q line before the text to inline", f, TextMarker)
+		raw[strings.TrimSuffix(filepath.Base(f), ".cue")] = text
+	}
+	tfFiles, err := filepath.Glob(filepath.Join(dir, "terraform", "*.tf"))
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range tfFiles {
+		text, err := helperText(f, TerraformTextMarker)
+		if err != nil {
+			return nil, err
 		}
-		helpers[strings.TrimSuffix(filepath.Base(f), ".cue")] = src[i+len(TextMarker)+1:]
+		field, err := TerraformField(filepath.Base(f), text)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		raw["terraform/"+filepath.Base(f)] = field
+	}
+	helpers := map[string]string{}
+	for name := range raw {
+		text, err := expand(name, raw, helpers, nil)
+		if err != nil {
+			return nil, err
+		}
+		helpers[name] = text
 	}
 	return helpers, nil
+}
+
+func helperText(file, marker string) (string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("failed to read helper: %w", err)
+	}
+	src := string(data)
+	i := strings.Index(src, marker+"\n")
+	if i < 0 {
+		return "", fmt.Errorf("%s: no %q line before the text to inline", file, marker)
+	}
+	return src[i+len(marker)+1:], nil
+}
+
+// expand returns the text of helper name with the regions of other helpers
+// it carries rewritten.
+func expand(name string, raw, done map[string]string, stack []string) (string, error) {
+	if t, ok := done[name]; ok {
+		return t, nil
+	}
+	for _, s := range stack {
+		if s == name {
+			return "", fmt.Errorf("helper %s includes itself (%s)", name, strings.Join(append(stack, name), " -> "))
+		}
+	}
+	text, ok := raw[name]
+	if !ok {
+		return "", fmt.Errorf("unknown helper %q", name)
+	}
+	nested := map[string]string{}
+	for _, l := range strings.Split(text, "\n") {
+		if m := markerRE.FindStringSubmatch(l); m != nil && m[3] == "begin" {
+			t, err := expand(m[2], raw, done, append(stack, name))
+			if err != nil {
+				return "", err
+			}
+			nested[m[2]] = t
+		}
+	}
+	if len(nested) == 0 {
+		done[name] = text
+		return text, nil
+	}
+	res, err := Process("hack/cue/"+name, text, nested)
+	if err != nil {
+		return "", err
+	}
+	done[name] = res.Output
+	return res.Output, nil
+}
+
+// TerraformField is the CUE text that carries the Terraform text of the
+// helper file base: a field named after the file whose value, a raw
+// multi-line string, is exactly text.
+func TerraformField(base, text string) (string, error) {
+	if !strings.HasSuffix(text, "\n") {
+		return "", fmt.Errorf("the text does not end with a newline")
+	}
+	if strings.Contains(text, `"""#`) || strings.Contains(text, `\#`) {
+		return "", fmt.Errorf(`the text holds """# or \#, which a CUE raw string cannot carry`)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "// Generated from hack/cue/terraform/%s by `go run ./hack/cueinline`: edit there, not here.\n", base)
+	fmt.Fprintf(&b, "%q: #\"\"\"\n", base)
+	b.WriteString(Indent(text, "\t"))
+	// The line before the closing quotes ends the string: an empty one keeps
+	// the text's final newline.
+	b.WriteString("\n\t\"\"\"#\n")
+	return b.String(), nil
 }
 
 // Region is one inlined copy of a helper in a file.
@@ -90,12 +194,16 @@ func Process(file, src string, helpers map[string]string) (*Result, error) {
 		}
 		text, ok := helpers[name]
 		if !ok {
-			return nil, fmt.Errorf("%s:%d: unknown helper %q (no hack/cue/%s.cue)", file, i+1, name, name)
+			return nil, fmt.Errorf("%s:%d: unknown helper %q (no hack/cue/%s)", file, i+1, name, HelperFile(name))
 		}
 		end := -1
 		for j := i + 1; j < len(lines); j++ {
 			if em := markerRE.FindStringSubmatch(strings.TrimRight(lines[j], "\n")); em != nil {
-				if em[2] != name || em[3] != "end" {
+				// Regions of other helpers belong to this helper's text.
+				if em[2] != name {
+					continue
+				}
+				if em[3] != "end" {
 					return nil, fmt.Errorf("%s:%d: marker %q inside the %s region that begins on line %d", file, j+1, strings.TrimSpace(lines[j]), name, i+1)
 				}
 				end = j
@@ -181,4 +289,12 @@ func Run(root string, dirs []string, write bool) ([]*Result, error) {
 		results = append(results, res)
 	}
 	return results, nil
+}
+
+// HelperFile is the file of helper name, relative to hack/cue.
+func HelperFile(name string) string {
+	if strings.HasPrefix(name, "terraform/") {
+		return name
+	}
+	return name + ".cue"
 }
