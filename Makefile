@@ -28,70 +28,70 @@ help: ## List the targets.
 test: lint test-offline mutate e2e-kind e2e e2e-releases ## Everything: lint, offline tests, mutation test, e2e on every release (embedded control plane, or $$KUBECONFIG), kind where Docker runs.
 
 test-offline: clis ## Offline tests: definitions, examples on every release's CLI, the bad-input corpus, the renderer (no cluster).
-	ML_PLATFORM_REQUIRE_RELEASES=1 go test -count=1 -short ./pkg/... ./offline/... ./hack/... ./bench/...
+	ML_PLATFORM_REQUIRE_RELEASES=1 go test -count=1 -short ./pkg/... ./test/offline/... ./cmd/... ./test/bench/...
 
-mutate: ## Mutation test: every curated change to the step definitions (offline/mutants_test.go) must fail a step's table.
-	@set -o pipefail; ML_PLATFORM_MUTATE=1 go test -count=1 -timeout 60m -v -run TestMutants ./offline/ \
+mutate: ## Mutation test: every curated change to the step definitions (test/offline/mutants_test.go) must fail a step's table.
+	@set -o pipefail; ML_PLATFORM_MUTATE=1 go test -count=1 -timeout 60m -v -run TestMutants ./test/offline/ \
 		| grep -E '^(---|ok|FAIL|panic)|mutate_test.go|^\s+[-+] '
 
 clis: ## Build the vela CLI of every supported release (the cross-release render check uses them).
 	@for v in $(RELEASES); do VELA=$$v bash hack/tools/build.sh vela || exit 1; done
 
 lint: vet verify ## go vet, generated files, definition checks, version bump check.
-	go test -count=1 -run 'TestDefinitions|TestSchemas|TestVersionBump' ./offline/
+	go test -count=1 -run 'TestDefinitions|TestSchemas|TestVersionBump' ./test/offline/
 
-generate: ## Run every generator: the inlined CUE helpers (hack/cue), the TFJob CRD file, the reference (docs/reference.md).
-	go run ./hack/cueinline
-	go run ./hack/gencrd
-	go run ./hack/gendocs
+generate: ## Run every generator: the inlined CUE helpers (cue), the TFJob CRD file, the reference (docs/reference.md).
+	go run ./cmd/cueinline
+	go run ./cmd/gencrd
+	go run ./cmd/gendocs
 
 verify: ## Check every generated file without writing anything (make lint runs it).
-	go run ./hack/cueinline -check
-	go run ./hack/gencrd -check
-	go test -count=1 -run 'TestInlinedHelpers|TestInlineCheckerDetectsDrift|TestAddonCRDFileIsGenerated|TestAddonCRDGeneratorStripsOnlySchemaDescriptions|TestReadmeReferenceIsGenerated|TestNoDefinitionCopiesAHelper|TestCopiedHelperCheckFiresForEveryHelper' ./offline/
-	go test -count=1 ./hack/cueinline/... ./pkg/defcheck/
+	go run ./cmd/cueinline -check
+	go run ./cmd/gencrd -check
+	go test -count=1 -run 'TestInlinedHelpers|TestInlineCheckerDetectsDrift|TestAddonCRDFileIsGenerated|TestAddonCRDGeneratorStripsOnlySchemaDescriptions|TestReadmeReferenceIsGenerated|TestNoDefinitionCopiesAHelper|TestCopiedHelperCheckFiresForEveryHelper' ./test/offline/
+	go test -count=1 ./pkg/cueinline/ ./pkg/defcheck/
 
 vet:
 	go vet ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:" $$unformatted; exit 1; fi
 
 render: ## Render an Application offline: make render APP=examples/pipeline/app.yaml
-	go run ./hack/render -f $(APP)
+	go run ./cmd/render -f $(APP)
 
 up: ## Start the embedded control plane (builds missing binaries first; VELA=<release> picks KubeVela).
-	go run ./hack/cluster up
+	go run ./cmd/cluster up
 
 down: ## Stop the embedded control plane (WIPE=1 also removes its state).
-	go run ./hack/cluster down $(if $(WIPE),--wipe,)
+	go run ./cmd/cluster down $(if $(WIPE),--wipe,)
 
 tools: ## Build the control-plane binaries that are missing (only the vela CLI when KUBECONFIG is set).
 	bash hack/tools/build.sh $(if $(KUBECONFIG),vela,)
 
 e2e: tools ## The e2e suite: against $$KUBECONFIG, else on the embedded control plane it starts and stops.
-	$(if $(KUBECONFIG),,go test -count=1 -run TestEnvironment ./hack/controlplane/)
-	go test -v -count=1 -timeout 60m ./e2e/ -ginkgo.v
+	$(if $(KUBECONFIG),,go test -count=1 -run TestEnvironment ./pkg/testenv/)
+	go test -v -count=1 -timeout 60m ./test/e2e/ -ginkgo.v
 
 e2e-releases: ## The e2e suite on the other supported releases (embedded control plane only; see E2E_RELEASE_LABELS).
 	$(if $(KUBECONFIG),@echo "e2e-releases: skipped: \$$KUBECONFIG is one cluster with one KubeVela release",@for v in $(OTHER_RELEASES); do \
 		echo "==> e2e on KubeVela $$v$(if $(E2E_RELEASE_LABELS),: $(E2E_RELEASE_LABELS),)"; \
 		VELA=$$v bash hack/tools/build.sh vela-core vela && \
-		VELA=$$v go test -v -count=1 -timeout 60m ./e2e/ -ginkgo.v $(if $(E2E_RELEASE_LABELS),-ginkgo.label-filter='$(E2E_RELEASE_LABELS)',) || exit 1; \
+		VELA=$$v go test -v -count=1 -timeout 60m ./test/e2e/ -ginkgo.v $(if $(E2E_RELEASE_LABELS),-ginkgo.label-filter='$(E2E_RELEASE_LABELS)',) || exit 1; \
 	done)
 
 e2e-kind: ## The e2e suite on a kind cluster (skipped with a clear message where Docker does not run).
-	E2E_CLUSTER=kind go test -v -count=1 -timeout 60m ./e2e/ -ginkgo.v
+	E2E_CLUSTER=kind go test -v -count=1 -timeout 60m ./test/e2e/ -ginkgo.v
 
 demo: tools ## The seed's ML pipeline end to end (YES=1 resumes the evaluation gates without asking).
-	go run ./hack/demo $(if $(YES),--yes,)
+	go run ./cmd/demo $(if $(YES),--yes,)
 
 bench: ## Render benchmark: our pipeline vs built-in webservice apps of the same object count.
-	go test -run '^$$' -bench . -benchmem ./bench/...
+	go test -run '^$$' -bench . -benchmem ./test/bench/...
 
 bench-scale: ## Control-plane scale benchmark: make bench-scale N=100
-	go run ./hack/benchscale -n $(N)
+	go run ./cmd/benchscale -n $(N)
 
 stage: ## Stage the addon files into _output/ml-platform (the folder name is the addon name).
-	go run ./hack/stage _output/ml-platform
+	go run ./cmd/stage _output/ml-platform
 
 package: stage ## vela addon package of the staged addon.
 	VELA=$(VELA) bash hack/tools/build.sh vela

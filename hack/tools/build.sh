@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# build.sh builds the binaries of the local control plane (hack/controlplane)
+# build.sh builds the binaries of the local control plane (pkg/testenv)
 # from the Go module proxy, one small Go module per upstream project:
 #
 #   hack/tools/kube               kube-apiserver, kube-controller-manager, kube-scheduler
@@ -12,8 +12,8 @@
 #
 # VELA picks the KubeVela release of vela-core and vela (default v1.11.0): one
 # of the folders under hack/tools/vela, which are the supported releases
-# (hack/controlplane's TestKubeVelaReleasesMatchToolModules keeps them equal
-# to the Go list, pkg/vela.Releases). Any other value fails at once.
+# (pkg/testenv's TestKubeVelaReleasesMatchToolModules keeps them equal
+# to the Go list, pkg/testenv/vela.Releases). Any other value fails at once.
 #
 # Each binary lands in ${ML_PLATFORM_CACHE:-$HOME/.cache/ml-platform}/bin/<name>-<version>,
 # where <version> is the version of the upstream module pinned in that tool

@@ -8,9 +8,9 @@ import (
 )
 
 // RuleCopiedHelper: logic shared between definitions lives once, in a helper
-// of hack/cue, and reaches a definition only through cueinline's markers.
+// of cue, and reaches a definition only through cueinline's markers.
 var RuleCopiedHelper = Rule{"copied-helper",
-	"this line is the %s helper's (hack/cue/%s): put the helper between `// ml-platform:inline %s begin` and `end` markers (go run ./hack/cueinline) instead of writing it out"}
+	"this line is the %s helper's (cue/%s): put the helper between `// ml-platform:inline %s begin` and `end` markers (go run ./cmd/cueinline) instead of writing it out"}
 
 // MinSignatureLength is how long a helper line must be (without its
 // indentation, runs of blanks counted as one) to count as the helper's own:

@@ -19,7 +19,7 @@ const File = "docs/reference.md"
 
 // header opens the generated file.
 const header = "# Definitions reference\n\n" +
-	"<!-- Generated from definitions/*.cue and parameter.cue by `go run ./hack/gendocs`: do not edit; a test fails when it is stale. -->\n\n" +
+	"<!-- Generated from definitions/*.cue and parameter.cue by `go run ./cmd/gendocs`: do not edit; a test fails when it is stale. -->\n\n" +
 	"Every definition of the addon and every parameter, with its type, default and description.\n" +
 	"The user's guide is the [README](../README.md).\n\n"
 

@@ -1,6 +1,6 @@
 // Command training-operator runs the Kubeflow TFJob and PyTorchJob reconcilers
 // of github.com/kubeflow/training-operator v1.8.1 outside a cluster, for the
-// local control plane in hack/controlplane.
+// local control plane in pkg/testenv.
 //
 // It differs from upstream's cmd/training-operator.v1 in three ways:
 //   - no webhooks and no certificate rotation (they need a kubelet to mount

@@ -1,0 +1,100 @@
+package offline
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/kubevela/workflow/api/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// BenchmarkServingStep runs the ml-model-serving step of the serving example
+// through KubeVela's workflow engine the way vela-core reconciles it when
+// nothing else is slow: a first reconcile that creates the predictors, one
+// while their pods start (not ready), one after they are available. Each
+// iteration is one fresh app; the component render inside the step's apply
+// is included, as in vela-core (here with the offline renderer's property
+// checks, a constant share). TestServingStepBudget guards its allocations.
+//
+//	go test -run '^$' -bench ServingStep -benchmem ./test/offline/
+func BenchmarkServingStep(b *testing.B) {
+	appYAML := servingExample(b)
+	addonRenderer(b) // built once per test binary, not per reconcile
+	b.StopTimer()
+	runtime.GC()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.StartTimer()
+	for i := 0; i < b.N; i++ {
+		serveOneApp(b, appYAML)
+	}
+}
+
+// servingExample is examples/serving/app.yaml.
+func servingExample(tb testing.TB) string {
+	tb.Helper()
+	appYAML, err := os.ReadFile(filepath.Join(repoRoot, "examples", "serving", "app.yaml"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(appYAML)
+}
+
+// serveOneApp is one iteration of BenchmarkServingStep: the serving step of
+// a fresh app, reconciled three times until it succeeds.
+func serveOneApp(tb testing.TB, appYAML string) {
+	w := newStepWorld(tb, appYAML, aServingPod("stable", 0), aServingPod("stable", 1), aServingPod("canary", 0))
+	for round, want := range []v1alpha1.WorkflowStepPhase{v1alpha1.WorkflowStepPhaseRunning, v1alpha1.WorkflowStepPhaseRunning} {
+		if r := w.run("serve-in-dev"); r.Status.Phase != want {
+			tb.Fatalf("reconcile %d: %s %s", round+1, r.Status.Phase, r.Status.Message)
+		}
+	}
+	// The Deployment controller has caught up with the latest spec: every
+	// replica of it is available.
+	for _, d := range []struct {
+		name     string
+		replicas int64
+	}{{"mnist-stable", 2}, {"mnist-canary", 1}} {
+		status := readyDeployment(d.replicas)
+		if g := w.get(gvkDeployment, "default-dev", d.name).GetGeneration(); g > 0 {
+			status["observedGeneration"] = g
+		}
+		w.setStatus(gvkDeployment, "default-dev", d.name, status)
+	}
+	if r := w.run("serve-in-dev"); r.Status.Phase != v1alpha1.WorkflowStepPhaseSucceeded {
+		tb.Fatalf("last reconcile: %s %s", r.Status.Phase, r.Status.Message)
+	}
+}
+
+// aServingPod is a predictor pod of the serving example's component, running
+// and not yet ready, with the spec and status fields a real pod carries.
+func aServingPod(predictor string, i int) client.Object {
+	images := map[string]string{
+		"stable": "ghcr.io/ml-platform/models/mnist:mnist-v1",
+		"canary": "ghcr.io/ml-platform/models/mnist:mnist-v2",
+	}
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      "mnist-" + predictor + "-7d9f8c6b5-" + string(rune('a'+i)),
+			Namespace: "default-dev",
+			Labels: map[string]string{
+				"ml-platform.oam.dev/serving":   "mnist",
+				"ml-platform.oam.dev/predictor": predictor,
+				"app.oam.dev/component":         "mnist",
+			},
+		},
+		Spec: corev1.PodSpec{
+			InitContainers: []corev1.Container{{Name: "model-loader", Image: images[predictor]}},
+			Containers:     []corev1.Container{{Name: "tensorflow", Image: "tensorflow/serving:2.14.1"}},
+		},
+		Status: corev1.PodStatus{
+			Phase:                 corev1.PodRunning,
+			InitContainerStatuses: []corev1.ContainerStatus{{Name: "model-loader", Ready: true, State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed"}}}},
+			ContainerStatuses:     []corev1.ContainerStatus{{Name: "tensorflow", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}},
+		},
+	}
+}
