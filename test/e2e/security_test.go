@@ -42,4 +42,19 @@ var _ = Describe("Pod security", Label("security"), func() {
 		Expect(dev.Labels).To(HaveKeyWithValue("pod-security.kubernetes.io/enforce", "restricted"),
 			"the serving step must never weaken the namespace's policy")
 	})
+
+	It("refuses, in words and before any build pod, to checkpoint in a namespace that enforces restricted", func(ctx SpecContext) {
+		ns := newNamespace(ctx, "checkpoint-restricted", map[string]string{"pod-security.kubernetes.io/enforce": "restricted"})
+		expectPodSecurityEnforced(ctx, ns)
+		createModelStoreVolume(ctx, ns, "my-tfjob-models")
+		app := upExample(ctx, pipelineExample, ns)
+		By("training runs there: the tfjob's pods are restricted-compliant")
+		waitForStep(ctx, ns, app, "train-model", workflowv1alpha1.WorkflowStepPhaseSucceeded)
+		waitForSuspendAt(ctx, ns, app, "evaluate-model")
+		resume(ctx, ns, app)
+		step := waitForStep(ctx, ns, app, "save-model", workflowv1alpha1.WorkflowStepPhaseFailed)
+		Expect(step.Message).To(Equal("namespace " + ns + " enforces the restricted Pod Security Standard, and the model image is built by kaniko, which runs as root: checkpoint in a namespace that allows baseline pods"))
+		expectFailedAtOnce(expectWorkflowFailed(ctx, ns, app, "save-model", "serve-model-in-dev", "evaluate-serving", "serve-model-in-prod"), "save-model")
+		Expect(listObjects(ctx, "v1", "Pod", ns, map[string]string{"ml-platform.oam.dev/build": "true"})).To(BeEmpty(), "a build pod was created")
+	})
 })

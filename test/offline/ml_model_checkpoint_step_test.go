@@ -185,6 +185,18 @@ var checkpointStepCases = []stepCase{
 		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Pending")
 		assertEqual(t, "rebuilt pod's training job", w.get(gvkPod, "ml", ckPod).GetAnnotations()["ml-platform.oam.dev/training-job"], "my-tfjob-v1")
 	}},
+	{"refuses a namespace that enforces restricted Pod Security, before any build pod", func(t testing.TB) {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ml", Labels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted"}}}
+		w := newStepWorld(t, checkpointApp, stepTrainedJob("Succeeded"), ns)
+		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseFailed,
+			"namespace ml enforces the restricted Pod Security Standard, and the model image is built by kaniko, which runs as root: checkpoint in a namespace that allows baseline pods")
+		if w.exists(gvkPod, "ml", ckPod) {
+			t.Error("a build pod was created in a namespace that refuses it")
+		}
+	}},
+	{"builds in a namespace that enforces baseline", func(t testing.TB) {
+		ckBuild(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ml", Labels: map[string]string{"pod-security.kubernetes.io/enforce": "baseline"}}})
+	}},
 	{"fails without a TFJob of this revision", ckNoJob("",
 		"no succeeded training job for component my-tfjob in app revision pipeline-v1: no TFJob found; run the ml-model-training step before ml-model-checkpoint")},
 	{"fails while the TFJob runs", ckNoJob("",
