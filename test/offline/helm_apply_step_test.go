@@ -18,7 +18,7 @@ func hrStarted(t testing.TB, properties string) *stepWorld {
 	if properties != "" {
 		infraComponent(w, "kubeflow", properties)
 	}
-	stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseRunning, hrWaiting)
+	stepWant(t, w.Run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseRunning, hrWaiting)
 	w.wantApplied("kubeflow")
 	return w
 }
@@ -57,7 +57,7 @@ func hrTerminal(reason string) stepCase {
 var helmStepCases = []stepCase{
 	{"applies the component and waits for helm-controller", func(t testing.TB) {
 		w := hrStarted(t, "")
-		assertEqual(t, "repository applied", w.exists(gvkHelmRepository, "ml-infra", "kubeflow-repo"), true)
+		assertEqual(t, "repository applied", w.Exists(gvkHelmRepository, "ml-infra", "kubeflow-repo"), true)
 	}},
 	{"waits with helm-controller's progress", hrRelease("", hrStatus("Unknown", "Progressing", "Reconciliation in progress", nil),
 		v1alpha1.WorkflowStepPhaseRunning, "HelmRelease kubeflow: Progressing: Reconciliation in progress")},
@@ -73,10 +73,10 @@ var helmStepCases = []stepCase{
 		v1alpha1.WorkflowStepPhaseFailed, "HelmRelease kubeflow: Failed (UpgradeFailed): Helm upgrade failed: timed out")},
 	{"keeps waiting while install retries remain, fails when they are spent", func(t testing.TB) {
 		w := hrStarted(t, hrRetries)
-		w.setStatus(gvkHelmRelease, "ml-infra", "kubeflow", hrStatus("False", "InstallFailed", "Helm install failed: timed out", map[string]interface{}{"installFailures": int64(2)}))
-		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseRunning, "HelmRelease kubeflow: InstallFailed: Helm install failed: timed out")
-		w.setStatus(gvkHelmRelease, "ml-infra", "kubeflow", hrStatus("False", "InstallFailed", "Helm install failed: timed out", map[string]interface{}{"installFailures": int64(3)}))
-		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseFailed, "HelmRelease kubeflow: Failed (InstallFailed): Helm install failed: timed out")
+		w.SetStatus(gvkHelmRelease, "ml-infra", "kubeflow", hrStatus("False", "InstallFailed", "Helm install failed: timed out", map[string]interface{}{"installFailures": int64(2)}))
+		stepWant(t, w.Run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseRunning, "HelmRelease kubeflow: InstallFailed: Helm install failed: timed out")
+		w.SetStatus(gvkHelmRelease, "ml-infra", "kubeflow", hrStatus("False", "InstallFailed", "Helm install failed: timed out", map[string]interface{}{"installFailures": int64(3)}))
+		stepWant(t, w.Run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseFailed, "HelmRelease kubeflow: Failed (InstallFailed): Helm install failed: timed out")
 	}},
 	{"keeps waiting while upgrade retries remain", hrRelease(hrRetries, hrStatus("False", "UpgradeFailed", "Helm upgrade failed: timed out", map[string]interface{}{"upgradeFailures": int64(2)}),
 		v1alpha1.WorkflowStepPhaseRunning, "HelmRelease kubeflow: UpgradeFailed: Helm upgrade failed: timed out")},
@@ -86,38 +86,38 @@ var helmStepCases = []stepCase{
 	hrTerminal("UninstallFailed"),
 	{"waits when Ready is about an older generation", func(t testing.TB) {
 		w := hrStarted(t, "")
-		w.setStatus(gvkHelmRelease, "ml-infra", "kubeflow", hrStatus("True", "ReconciliationSucceeded", "Release reconciliation succeeded", nil))
+		w.SetStatus(gvkHelmRelease, "ml-infra", "kubeflow", hrStatus("True", "ReconciliationSucceeded", "Release reconciliation succeeded", nil))
 		// the application changes the chart's version: this apply is generation 2
 		infraComponent(w, "kubeflow", `{"repo":"https://cowboysysop.github.io/charts","chart":"training-operator","version":"1.1.5","namespace":"kubeflow-system","createNamespace":true,"kubeConfigSecret":{"name":"prod-cluster-kubeconfig"}}`)
-		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseRunning, "HelmRelease kubeflow: ReconciliationSucceeded: Release reconciliation succeeded")
+		stepWant(t, w.Run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseRunning, "HelmRelease kubeflow: ReconciliationSucceeded: Release reconciliation succeeded")
 	}},
 	{"a failure of an older generation does not fail the step", func(t testing.TB) {
 		w := hrStarted(t, "")
-		w.setStatus(gvkHelmRelease, "ml-infra", "kubeflow", hrStatus("False", "InitFailed", "chart not found", nil))
+		w.SetStatus(gvkHelmRelease, "ml-infra", "kubeflow", hrStatus("False", "InitFailed", "chart not found", nil))
 		infraComponent(w, "kubeflow", `{"repo":"https://cowboysysop.github.io/charts","chart":"training-operator","version":"1.1.5","namespace":"kubeflow-system","createNamespace":true,"kubeConfigSecret":{"name":"prod-cluster-kubeconfig"}}`)
-		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseRunning, "HelmRelease kubeflow: InitFailed: chart not found")
+		stepWant(t, w.Run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseRunning, "HelmRelease kubeflow: InitFailed: chart not found")
 	}},
 	{"fails for an unknown component", func(t testing.TB) {
 		w := infraWorld(t)
 		infraStep(w, "deploy-kubeflow", `{"component":"kubeflw"}`)
-		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseFailed,
+		stepWant(t, w.Run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseFailed,
 			`component "kubeflw" is not in this application: helm-apply needs the name of one of its helm-chart components`)
 		w.wantApplied()
 	}},
 	{"fails for a component of another type, before applying it", func(t testing.TB) {
 		w := infraWorld(t)
 		infraStep(w, "deploy-kubeflow", `{"component":"s3-bucket"}`)
-		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseFailed,
+		stepWant(t, w.Run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseFailed,
 			`component "s3-bucket" is of type s3-bucket: helm-apply needs the name of one of its helm-chart components`)
 		w.wantApplied()
 	}},
 	{"follows the namespace parameter", func(t testing.TB) {
 		w := infraWorld(t)
 		infraStep(w, "deploy-kubeflow", `{"component":"kubeflow","namespace":"flux-apps"}`)
-		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseRunning, hrWaiting)
+		stepWant(t, w.Run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseRunning, hrWaiting)
 		w.wantApplied("kubeflow in flux-apps")
-		w.setStatus(gvkHelmRelease, "flux-apps", "kubeflow", hrStatus("True", "ReconciliationSucceeded", "ok", nil))
-		stepWant(t, w.run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseSucceeded, "")
+		w.SetStatus(gvkHelmRelease, "flux-apps", "kubeflow", hrStatus("True", "ReconciliationSucceeded", "ok", nil))
+		stepWant(t, w.Run("deploy-kubeflow"), v1alpha1.WorkflowStepPhaseSucceeded, "")
 	}},
 }
 

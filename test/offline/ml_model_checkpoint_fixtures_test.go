@@ -9,6 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ml-platform/ml-platform/pkg/render/stepworld"
 )
 
 // ---- ml-model-checkpoint ----
@@ -108,7 +110,7 @@ const (
 func ckBuild(t testing.TB, objs ...client.Object) *stepWorld {
 	t.Helper()
 	w := newStepWorld(t, checkpointApp, append([]client.Object{stepTrainedJob("Succeeded")}, objs...)...)
-	stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Pending")
+	stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Pending")
 	w.wantApplied()
 	return w
 }
@@ -145,7 +147,7 @@ func ckBuildPodStatus(w *stepWorld, phase string, init, containers []interface{}
 	if containers != nil {
 		status["containerStatuses"] = containers
 	}
-	w.setStatus(gvkPod, "ml", ckPod, status)
+	w.SetStatus(stepworld.GVKPod, "ml", ckPod, status)
 }
 
 // ckBuildPodFails: the build pod failed; the step fails with message.
@@ -153,9 +155,9 @@ func ckBuildPodFails(status map[string]interface{}, message string) func(t testi
 	return func(t testing.TB) {
 		w := ckBuild(t)
 		status["phase"] = "Failed"
-		w.setStatus(gvkPod, "ml", ckPod, status)
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseFailed, message)
-		if w.exists(gvkConfigMap, "ml", "model-version-mymodel-v2") {
+		w.SetStatus(stepworld.GVKPod, "ml", ckPod, status)
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseFailed, message)
+		if w.Exists(stepworld.GVKConfigMap, "ml", "model-version-mymodel-v2") {
 			t.Error("a failed build wrote a record")
 		}
 	}
@@ -172,7 +174,7 @@ func ckCannotStart(init bool, container, reason, message, want string) func(t te
 		} else {
 			ckBuildPodStatus(w, "Pending", []interface{}{ckContainer("prepare", ckTerminated(0, "Completed", ""))}, statuses)
 		}
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseFailed, want)
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseFailed, want)
 	}
 }
 
@@ -181,10 +183,10 @@ func ckNoJob(revision string, message string, objs ...client.Object) func(t test
 	return func(t testing.TB) {
 		w := newStepWorld(t, checkpointApp, objs...)
 		if revision != "" {
-			w.revision = revision
+			w.Revision = revision
 		}
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseFailed, message)
-		if w.exists(gvkPod, "ml", ckPod) {
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseFailed, message)
+		if w.Exists(stepworld.GVKPod, "ml", ckPod) {
 			t.Error("a build pod was created without a succeeded training job")
 		}
 	}
@@ -194,8 +196,8 @@ func ckNoJob(revision string, message string, objs ...client.Object) func(t test
 func ckComponentProblem(app, step, message string) func(t testing.TB) {
 	return func(t testing.TB) {
 		w := newStepWorld(t, app, stepTrainedJob("Succeeded"))
-		stepWant(t, w.run(step), v1alpha1.WorkflowStepPhaseFailed, message)
-		if w.exists(gvkPod, "ml", ckPod) {
+		stepWant(t, w.Run(step), v1alpha1.WorkflowStepPhaseFailed, message)
+		if w.Exists(stepworld.GVKPod, "ml", ckPod) {
 			t.Error("a build pod was created")
 		}
 	}

@@ -10,13 +10,15 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ml-platform/ml-platform/pkg/render/stepworld"
 )
 
 // The ml-model-checkpoint step, situation by situation.
 var checkpointStepCases = []stepCase{
 	{"creates the build pod and waits for it", func(t testing.TB) {
 		w := ckBuild(t)
-		pod := w.get(gvkPod, "ml", ckPod)
+		pod := w.Get(stepworld.GVKPod, "ml", ckPod)
 		if got := pod.GetLabels()["ml-platform.oam.dev/build"]; got != "true" {
 			t.Errorf("build pod label ml-platform.oam.dev/build = %q, want \"true\"", got)
 		}
@@ -53,23 +55,23 @@ var checkpointStepCases = []stepCase{
 		if strings.Contains(vols, "secret") {
 			t.Errorf("build pod mounts a secret without registrySecret: %s", vols)
 		}
-		if w.exists(gvkConfigMap, "ml", "model-version-mymodel-v2") {
+		if w.Exists(stepworld.GVKConfigMap, "ml", "model-version-mymodel-v2") {
 			t.Fatal("the record is written before the build succeeded")
 		}
 		// the next reconcile finds the pod and does not replace it
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Pending")
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Pending")
 	}},
 	{"waits while the build pod runs", func(t testing.TB) {
 		w := ckBuild(t)
 		ckBuildPodStatus(w, "Running", []interface{}{ckContainer("prepare", ckTerminated(0, "Completed", ""))},
 			[]interface{}{ckContainer("builder", map[string]interface{}{"running": map[string]interface{}{}})})
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Running")
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Running")
 	}},
 	{"waits while a container is being created", func(t testing.TB) {
 		w := ckBuild(t)
 		ckBuildPodStatus(w, "Pending", []interface{}{ckContainer("prepare", ckWaiting("PodInitializing", ""))},
 			[]interface{}{ckContainer("builder", ckWaiting("ContainerCreating", ""))})
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Pending")
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Pending")
 	}},
 	{"records the version once the image is pushed", func(t testing.TB) {
 		w := ckBuild(t)
@@ -80,12 +82,12 @@ var checkpointStepCases = []stepCase{
 				"exitCode": int64(0), "reason": "Completed", "message": testDigest + "\n", "finishedAt": "2026-11-28T14:00:00Z",
 			}},
 		}})
-		r := w.run("save-model")
+		r := w.Run("save-model")
 		stepWant(t, r, v1alpha1.WorkflowStepPhaseSucceeded, "")
-		if got := r.field(t, "image"); got != ckImage {
+		if got := r.Field(t, "image"); got != ckImage {
 			t.Errorf("step field image = %q, want %s", got, ckImage)
 		}
-		rec := w.get(gvkConfigMap, "ml", "model-version-mymodel-v2")
+		rec := w.Get(stepworld.GVKConfigMap, "ml", "model-version-mymodel-v2")
 		if got := rec.GetLabels()["ml-platform.oam.dev/model-version"]; got != "mymodel-v2" {
 			t.Errorf("record label ml-platform.oam.dev/model-version = %q", got)
 		}
@@ -103,19 +105,19 @@ var checkpointStepCases = []stepCase{
 			"createdAt":   "2026-11-28T14:00:00Z",
 		})
 		// run again (a workflow restart): the record is there, nothing is rebuilt
-		w.session = "session-2"
-		w.cli.Delete(context.Background(), w.get(gvkPod, "ml", ckPod))
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseSucceeded, "")
-		if w.exists(gvkPod, "ml", ckPod) {
+		w.Session = "session-2"
+		w.Client.Delete(context.Background(), w.Get(stepworld.GVKPod, "ml", ckPod))
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseSucceeded, "")
+		if w.Exists(stepworld.GVKPod, "ml", ckPod) {
 			t.Error("a recorded version was built again")
 		}
-		assertEqual(t, "record data after a restart", w.get(gvkConfigMap, "ml", "model-version-mymodel-v2").Object["data"].(map[string]interface{})["digest"], testDigest)
+		assertEqual(t, "record data after a restart", w.Get(stepworld.GVKConfigMap, "ml", "model-version-mymodel-v2").Object["data"].(map[string]interface{})["digest"], testDigest)
 	}},
 	{"a termination message that is not a digest is not recorded as one", func(t testing.TB) {
 		w := ckBuild(t)
 		ckBuildPodStatus(w, "Succeeded", nil, []interface{}{ckContainer("builder", ckTerminated(0, "Completed", "pushed\n"))})
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseSucceeded, "")
-		assertEqual(t, "record digest", w.get(gvkConfigMap, "ml", "model-version-mymodel-v2").Object["data"].(map[string]interface{})["digest"], "")
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseSucceeded, "")
+		assertEqual(t, "record digest", w.Get(stepworld.GVKConfigMap, "ml", "model-version-mymodel-v2").Object["data"].(map[string]interface{})["digest"], "")
 	}},
 	{"fails with the builder's message", ckBuildPodFails(map[string]interface{}{
 		"initContainerStatuses": []interface{}{ckContainer("prepare", ckTerminated(0, "Completed", ""))},
@@ -146,24 +148,24 @@ var checkpointStepCases = []stepCase{
 		w := ckBuild(t)
 		ckBuildPodStatus(w, "Failed", nil, []interface{}{ckContainer("builder", ckTerminated(1, "Error", "denied"))})
 		failed := "building model image " + ckImage + " failed in pod " + ckPod + ": container builder exited with code 1 (Error): denied"
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseFailed, failed)
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseFailed, failed)
-		if !w.exists(gvkPod, "ml", ckPod) {
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseFailed, failed)
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseFailed, failed)
+		if !w.Exists(stepworld.GVKPod, "ml", ckPod) {
 			t.Error("the failed pod was removed within the run that saw it fail")
 		}
 	}},
 	{"a new run removes the failed build pod and builds again", func(t testing.TB) {
 		w := ckBuild(t)
 		ckBuildPodStatus(w, "Failed", nil, []interface{}{ckContainer("builder", ckTerminated(1, "Error", "denied"))})
-		stepWantPhase(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseFailed)
+		stepWantPhase(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseFailed)
 		// A new run of the workflow (a new step session).
-		w.session = "session-2"
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseRunning, "removing the earlier build pod "+ckPod+" before building "+ckImage)
-		if w.exists(gvkPod, "ml", ckPod) {
+		w.Session = "session-2"
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseRunning, "removing the earlier build pod "+ckPod+" before building "+ckImage)
+		if w.Exists(stepworld.GVKPod, "ml", ckPod) {
 			t.Fatal("the failed build pod of the earlier run was not removed")
 		}
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Pending")
-		pod := w.get(gvkPod, "ml", ckPod)
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Pending")
+		pod := w.Get(stepworld.GVKPod, "ml", ckPod)
 		if got := pod.GetAnnotations()["ml-platform.oam.dev/step-session"]; got != "session-2" {
 			t.Errorf("rebuilt pod step-session annotation = %q, want session-2", got)
 		}
@@ -171,19 +173,19 @@ var checkpointStepCases = []stepCase{
 	{"a new run keeps a build pod that is still running", func(t testing.TB) {
 		w := ckBuild(t)
 		ckBuildPodStatus(w, "Running", nil, nil)
-		w.session = "session-2"
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Running")
+		w.Session = "session-2"
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Running")
 	}},
 	{"removes a build pod of another training job first", func(t testing.TB) {
 		other := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: ckPod, Namespace: "ml", Annotations: map[string]string{
 			"ml-platform.oam.dev/training-job": "my-tfjob-v0", "ml-platform.oam.dev/image": ckImage, "ml-platform.oam.dev/step-session": "session-1"}}}
 		w := newStepWorld(t, checkpointApp, stepTrainedJob("Succeeded"), other)
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseRunning, "removing the earlier build pod "+ckPod+" before building "+ckImage)
-		if w.exists(gvkPod, "ml", ckPod) {
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseRunning, "removing the earlier build pod "+ckPod+" before building "+ckImage)
+		if w.Exists(stepworld.GVKPod, "ml", ckPod) {
 			t.Fatal("the build pod of another training job was kept")
 		}
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Pending")
-		assertEqual(t, "rebuilt pod's training job", w.get(gvkPod, "ml", ckPod).GetAnnotations()["ml-platform.oam.dev/training-job"], "my-tfjob-v1")
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Pending")
+		assertEqual(t, "rebuilt pod's training job", w.Get(stepworld.GVKPod, "ml", ckPod).GetAnnotations()["ml-platform.oam.dev/training-job"], "my-tfjob-v1")
 	}},
 	{"refuses a namespace that enforces restricted Pod Security, before any build pod", func(t testing.TB) {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ml", Labels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted"}}}
@@ -220,15 +222,15 @@ var checkpointStepCases = []stepCase{
 	{"refuses to overwrite a version trained by another job", func(t testing.TB) {
 		w := newStepWorld(t, checkpointApp, stepTrainedJob("Succeeded"),
 			ckRecord("model-version-mymodel-v2", "my-tfjob-v0", nil, map[string]string{"image": ckImage}))
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseFailed,
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseFailed,
 			"model version mymodel-v2 already exists (image "+ckImage+", trained by my-tfjob-v0); model versions are immutable: give this model a new modelVersion.modelName")
-		if w.exists(gvkPod, "ml", ckPod) {
+		if w.Exists(stepworld.GVKPod, "ml", ckPod) {
 			t.Error("a build pod was created for an existing version")
 		}
 	}},
 	{"refuses a record it cannot attribute", func(t testing.TB) {
 		w := newStepWorld(t, checkpointApp, stepTrainedJob("Succeeded"), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "model-version-mymodel-v2", Namespace: "ml"}})
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseFailed,
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseFailed,
 			"model version mymodel-v2 already exists (image unknown, trained by an unknown job); model versions are immutable: give this model a new modelVersion.modelName")
 	}},
 	{"keeps a version this job recorded and the application's earlier versions", func(t testing.TB) {
@@ -239,9 +241,9 @@ var checkpointStepCases = []stepCase{
 			"createdAt": "2026-11-28T14:00:00Z", "version": "1", "appRevision": "pipeline-v1"})
 		w := newStepWorld(t, checkpointApp, stepTrainedJob("Succeeded"), older, foreign, done)
 		var reapplied []string
-		w.cli = &stepRecordingClient{Client: w.cli, updated: &reapplied}
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseSucceeded, "")
-		if w.exists(gvkPod, "ml", ckPod) {
+		w.Client = &stepRecordingClient{Client: w.Client, updated: &reapplied}
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseSucceeded, "")
+		if w.Exists(stepworld.GVKPod, "ml", ckPod) {
 			t.Error("a recorded version was built again")
 		}
 		if !stepHas(reapplied, "model-version-mymodel-v1") {
@@ -250,8 +252,8 @@ var checkpointStepCases = []stepCase{
 		if stepHas(reapplied, "model-version-other-v1") {
 			t.Error("the record of another application was applied")
 		}
-		assertEqual(t, "re-applied earlier record's labels", w.get(gvkConfigMap, "ml", "model-version-mymodel-v1").GetLabels()["ml-platform.oam.dev/model-version"], "mymodel-v1")
-		rec := w.get(gvkConfigMap, "ml", "model-version-mymodel-v2")
+		assertEqual(t, "re-applied earlier record's labels", w.Get(stepworld.GVKConfigMap, "ml", "model-version-mymodel-v1").GetLabels()["ml-platform.oam.dev/model-version"], "mymodel-v1")
+		rec := w.Get(stepworld.GVKConfigMap, "ml", "model-version-mymodel-v2")
 		assertEqual(t, "re-recorded data", rec.Object["data"], map[string]interface{}{
 			"modelName": "mymodel-v2", "model": "mymodel", "version": "1", "image": ckImage, "digest": testDigest,
 			"trainingJob": "my-tfjob-v1", "appRevision": "pipeline-v1", "createdAt": "2026-11-28T14:00:00Z",
@@ -259,22 +261,22 @@ var checkpointStepCases = []stepCase{
 	}},
 	{"fails when the registry secret is missing", func(t testing.TB) {
 		w := newStepWorld(t, checkpointApp, stepTrainedJob("Succeeded"))
-		stepWant(t, w.run("save-model-with-secret"), v1alpha1.WorkflowStepPhaseFailed,
+		stepWant(t, w.Run("save-model-with-secret"), v1alpha1.WorkflowStepPhaseFailed,
 			"registry secret regcred not found in namespace ml: create a kubernetes.io/dockerconfigjson Secret (kubectl create secret docker-registry)")
 	}},
 	{"fails when the registry secret is not a docker config", func(t testing.TB) {
 		opaque := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "regcred", Namespace: "ml"}, Type: corev1.SecretTypeOpaque}
 		w := newStepWorld(t, checkpointApp, stepTrainedJob("Succeeded"), opaque)
-		stepWant(t, w.run("save-model-with-secret"), v1alpha1.WorkflowStepPhaseFailed,
+		stepWant(t, w.Run("save-model-with-secret"), v1alpha1.WorkflowStepPhaseFailed,
 			"registry secret regcred has type Opaque, want kubernetes.io/dockerconfigjson: credentials are taken only from a docker-registry Secret")
 	}},
 	{"mounts the registry secret and pushes insecurely when asked", func(t testing.TB) {
 		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "regcred", Namespace: "ml"}, Type: corev1.SecretTypeDockerConfigJson,
 			Data: map[string][]byte{".dockerconfigjson": []byte(`{"auths":{}}`)}}
 		w := newStepWorld(t, checkpointApp, stepTrainedJob("Succeeded"), secret)
-		stepWant(t, w.run("save-model-with-secret"), v1alpha1.WorkflowStepPhaseRunning,
+		stepWant(t, w.Run("save-model-with-secret"), v1alpha1.WorkflowStepPhaseRunning,
 			"building model image registry.example.com:5000/team/mymodel:mymodel-v3 from my-tfjob-v1 (/models/mymodel/1): pod pipeline-build-mymodel-v3 is Pending")
-		pod := w.get(gvkPod, "ml", "pipeline-build-mymodel-v3")
+		pod := w.Get(stepworld.GVKPod, "ml", "pipeline-build-mymodel-v3")
 		if got := pod.GetLabels(); got["team"] != "ml" || got["ml-platform.oam.dev/build"] != "true" {
 			t.Errorf("build pod labels %v: want buildPodLabels added without overriding ml-platform.oam.dev/build", got)
 		}
@@ -290,7 +292,7 @@ var checkpointStepCases = []stepCase{
 		`component "nope" is not in this application: ml-model-checkpoint needs the name of one of its tfjob components`)},
 	{"the default component is the only tfjob, next to other components", func(t testing.TB) {
 		w := newStepWorld(t, ckApp(ckWeb, ""), stepTrainedJob("Succeeded"))
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Pending")
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseRunning, ckBuilding+"Pending")
 	}},
 	{"fails without a tfjob component", ckComponentProblem(strings.Replace(checkpointApp, "type: tfjob", "type: webservice", 1), "save-model",
 		"component is not set and this application has no tfjob component: ml-model-checkpoint needs the name of one of its tfjob components")},

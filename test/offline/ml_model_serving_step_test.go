@@ -9,6 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ml-platform/ml-platform/pkg/render/stepworld"
 )
 
 // ---- the ml-model-serving step ----
@@ -134,7 +136,7 @@ const (
 func svDevStarted(t testing.TB, objs ...client.Object) *stepWorld {
 	t.Helper()
 	w := newStepWorld(t, servingApp, append([]client.Object{servingRecord("mymodel-v2", "mymodel", "")}, objs...)...)
-	stepWant(t, w.run("serve-model-in-dev"), v1alpha1.WorkflowStepPhaseRunning, svDevWaiting)
+	stepWant(t, w.Run("serve-model-in-dev"), v1alpha1.WorkflowStepPhaseRunning, svDevWaiting)
 	w.wantApplied("my-tfserving-dev in ml-dev")
 	return w
 }
@@ -169,13 +171,13 @@ func svPod(name, predictor, loaderImage string, tfState map[string]interface{}) 
 func svPodWaits(pod *unstructured.Unstructured, message string) func(t testing.TB) {
 	return func(t testing.TB) {
 		w := svDevStarted(t)
-		if err := w.applyObjects(context.Background(), "", "", pod.DeepCopy()); err != nil {
+		if err := w.Apply(context.Background(), pod.DeepCopy()); err != nil {
 			t.Fatal(err)
 		}
 		if message == "" {
-			stepWant(t, w.run("serve-model-in-dev"), v1alpha1.WorkflowStepPhaseRunning, svDevWaiting)
+			stepWant(t, w.Run("serve-model-in-dev"), v1alpha1.WorkflowStepPhaseRunning, svDevWaiting)
 		} else {
-			stepWant(t, w.run("serve-model-in-dev"), v1alpha1.WorkflowStepPhaseFailed, message)
+			stepWant(t, w.Run("serve-model-in-dev"), v1alpha1.WorkflowStepPhaseFailed, message)
 		}
 		w.wantApplied("my-tfserving-dev in ml-dev")
 	}
@@ -196,8 +198,8 @@ func svBadReason(reason, detail string) func(t testing.TB) {
 func svDevStatus(status map[string]interface{}, phase v1alpha1.WorkflowStepPhase, message string) func(t testing.TB) {
 	return func(t testing.TB) {
 		w := svDevStarted(t)
-		w.setStatus(gvkDeployment, "ml-dev", svDev, status)
-		stepWant(t, w.run("serve-model-in-dev"), phase, message)
+		w.SetStatus(stepworld.GVKDeployment, "ml-dev", svDev, status)
+		stepWant(t, w.Run("serve-model-in-dev"), phase, message)
 		if phase == v1alpha1.WorkflowStepPhaseSucceeded {
 			w.wantApplied("my-tfserving-dev in ml-dev, waiting for health (healthy: true)")
 		} else {
@@ -210,7 +212,7 @@ func svDevStatus(status map[string]interface{}, phase v1alpha1.WorkflowStepPhase
 func svFails(step, message string, objs ...client.Object) func(t testing.TB) {
 	return func(t testing.TB) {
 		w := newStepWorld(t, servingApp, objs...)
-		stepWant(t, w.run(step), v1alpha1.WorkflowStepPhaseFailed, message)
+		stepWant(t, w.Run(step), v1alpha1.WorkflowStepPhaseFailed, message)
 		w.wantApplied()
 	}
 }
@@ -223,7 +225,7 @@ func svDeadline(message string) map[string]interface{} {
 	return map[string]interface{}{"observedGeneration": int64(1), "conditions": []interface{}{c}}
 }
 
-func svPredictorImages(t testing.TB, a appliedComponent) []interface{} {
+func svPredictorImages(t testing.TB, a stepworld.AppliedComponent) []interface{} {
 	t.Helper()
 	var images []interface{}
 	for _, p := range a.Properties["predictors"].([]interface{}) {
@@ -236,25 +238,25 @@ func svPredictorImages(t testing.TB, a appliedComponent) []interface{} {
 var servingStepCases = []stepCase{
 	{"resolves the model version and applies without a health wait", func(t testing.TB) {
 		w := newStepWorld(t, servingApp, servingRecord("mymodel-v2", "mymodel", "pipeline"))
-		stepWant(t, w.run("serve-model-in-dev"), v1alpha1.WorkflowStepPhaseRunning, svDevWaiting)
-		a := w.applied[0]
+		stepWant(t, w.Run("serve-model-in-dev"), v1alpha1.WorkflowStepPhaseRunning, svDevWaiting)
+		a := w.Applied()[0]
 		w.wantApplied("my-tfserving-dev in ml-dev")
 		p := a.Properties["predictors"].([]interface{})[0].(map[string]interface{})
 		assertEqual(t, "resolved modelImage (pinned by digest)", p["modelImage"], svDevImage)
 		assertEqual(t, "resolved modelName", p["modelName"], "mymodel")
 		assertEqual(t, "modelVersion kept", p["modelVersion"], "mymodel-v2")
-		spec := servingPodSpec(t, w.get(gvkDeployment, "ml-dev", svDev))
+		spec := servingPodSpec(t, w.Get(stepworld.GVKDeployment, "ml-dev", svDev))
 		assertEqual(t, "loader image", container(t, spec, "model-loader")["image"], svDevImage)
 		assertEqual(t, "served image", container(t, spec, "tensorflow")["image"], "tensorflow/serving:1.11.1")
 		assertEqual(t, "served model", servingStrings(container(t, spec, "tensorflow")["args"])[2], "--model_name=mymodel")
 		// the application's own record is applied again (its garbage collection keeps it)
-		if h := w.get(gvkConfigMap, "ml", "model-version-mymodel-v2").GetLabels()["oam.dev/render-hash"]; h == "45ecf16b9cb86371" {
+		if h := w.Get(stepworld.GVKConfigMap, "ml", "model-version-mymodel-v2").GetLabels()["oam.dev/render-hash"]; h == "45ecf16b9cb86371" {
 			t.Error("the application's record model-version-mymodel-v2 was not applied again")
 		}
 	}},
 	{"leaves another application's record alone", func(t testing.TB) {
 		w := svDevStarted(t)
-		if _, ok := w.get(gvkConfigMap, "ml", "model-version-mymodel-v2").GetLabels()["oam.dev/render-hash"]; ok {
+		if _, ok := w.Get(stepworld.GVKConfigMap, "ml", "model-version-mymodel-v2").GetLabels()["oam.dev/render-hash"]; ok {
 			t.Error("a record the application did not write was applied")
 		}
 	}},
@@ -262,23 +264,23 @@ var servingStepCases = []stepCase{
 		rec := servingRecord("mymodel-v2", "mymodel", "")
 		delete(rec.Data, "digest")
 		w := newStepWorld(t, servingApp, rec)
-		stepWant(t, w.run("serve-model-in-dev"), v1alpha1.WorkflowStepPhaseRunning, svDevWaiting)
-		assertEqual(t, "resolved images", svPredictorImages(t, w.applied[0]), []interface{}{"myrepo/mymodel:mymodel-v2"})
+		stepWant(t, w.Run("serve-model-in-dev"), v1alpha1.WorkflowStepPhaseRunning, svDevWaiting)
+		assertEqual(t, "resolved images", svPredictorImages(t, w.Applied()[0]), []interface{}{"myrepo/mymodel:mymodel-v2"})
 	}},
 	{"creates the env's namespace", func(t testing.TB) {
 		w := svDevStarted(t)
-		assertEqual(t, "namespace env label", w.get(gvkNamespace, "", "ml-dev").GetLabels()["ml-platform.oam.dev/env"], "dev")
+		assertEqual(t, "namespace env label", w.Get(stepworld.GVKNamespace, "", "ml-dev").GetLabels()["ml-platform.oam.dev/env"], "dev")
 	}},
 	{"leaves a foreign namespace alone", func(t testing.TB) {
 		w := svDevStarted(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ml-dev", Labels: map[string]string{"team": "other"}}})
-		if _, ok := w.get(gvkNamespace, "", "ml-dev").GetLabels()["ml-platform.oam.dev/env"]; ok {
+		if _, ok := w.Get(stepworld.GVKNamespace, "", "ml-dev").GetLabels()["ml-platform.oam.dev/env"]; ok {
 			t.Error("the step applied a namespace that exists and is not the application's")
 		}
 	}},
 	{"keeps applying the namespace it created", func(t testing.TB) {
 		w := svDevStarted(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ml-dev", Labels: map[string]string{
 			"app.oam.dev/name": "pipeline", "app.oam.dev/namespace": "ml"}}})
-		assertEqual(t, "env label of the re-applied namespace", w.get(gvkNamespace, "", "ml-dev").GetLabels()["ml-platform.oam.dev/env"], "dev")
+		assertEqual(t, "env label of the re-applied namespace", w.Get(stepworld.GVKNamespace, "", "ml-dev").GetLabels()["ml-platform.oam.dev/env"], "dev")
 	}},
 	{"succeeds once every predictor is available, with a health-waiting apply", svDevStatus(readyDeployment(1),
 		v1alpha1.WorkflowStepPhaseSucceeded, "serving my-tfserving-dev in ml-dev: model-predictor 1/1 ready")},
@@ -310,43 +312,43 @@ var servingStepCases = []stepCase{
 	{"a pod of another predictor does not count", svPodWaits(svPod("other", "other-predictor", svDevImage, ckWaiting("CrashLoopBackOff", "back-off")), "")},
 	{"fails when the rollout exceeds its deadline", func(t testing.TB) {
 		w := newStepWorld(t, servingApp)
-		stepWant(t, w.run("serve-direct"), v1alpha1.WorkflowStepPhaseRunning, "waiting for predictors to be available: direct in staging: p 0/1 ready")
-		a := w.applied[0]
+		stepWant(t, w.Run("serve-direct"), v1alpha1.WorkflowStepPhaseRunning, "waiting for predictors to be available: direct in staging: p 0/1 ready")
+		a := w.Applied()[0]
 		w.wantApplied("direct in staging")
 		assertEqual(t, "modelBasePath predictor is not resolved", a.Properties["predictors"].([]interface{})[0].(map[string]interface{})["modelImage"], nil)
-		w.setStatus(gvkDeployment, "staging", "direct-p", svDeadline("ReplicaSet \"direct-p-5d4\" has timed out progressing."))
-		stepWant(t, w.run("serve-direct"), v1alpha1.WorkflowStepPhaseFailed, "direct cannot become available: predictor p in staging: ReplicaSet \"direct-p-5d4\" has timed out progressing.")
+		w.SetStatus(stepworld.GVKDeployment, "staging", "direct-p", svDeadline("ReplicaSet \"direct-p-5d4\" has timed out progressing."))
+		stepWant(t, w.Run("serve-direct"), v1alpha1.WorkflowStepPhaseFailed, "direct cannot become available: predictor p in staging: ReplicaSet \"direct-p-5d4\" has timed out progressing.")
 		w.wantApplied("direct in staging")
 	}},
 	{"says the deadline was exceeded when the condition has no message", func(t testing.TB) {
 		w := newStepWorld(t, servingApp)
-		stepWantPhase(t, w.run("serve-direct"), v1alpha1.WorkflowStepPhaseRunning)
-		w.setStatus(gvkDeployment, "staging", "direct-p", svDeadline(""))
-		stepWant(t, w.run("serve-direct"), v1alpha1.WorkflowStepPhaseFailed, "direct cannot become available: predictor p in staging: the rollout exceeded its progress deadline")
+		stepWantPhase(t, w.Run("serve-direct"), v1alpha1.WorkflowStepPhaseRunning)
+		w.SetStatus(stepworld.GVKDeployment, "staging", "direct-p", svDeadline(""))
+		stepWant(t, w.Run("serve-direct"), v1alpha1.WorkflowStepPhaseFailed, "direct cannot become available: predictor p in staging: the rollout exceeded its progress deadline")
 	}},
 	{"the deadline of the previous rollout does not fail a new one", func(t testing.TB) {
 		w := newStepWorld(t, servingApp)
-		stepWantPhase(t, w.run("serve-direct"), v1alpha1.WorkflowStepPhaseRunning)
-		w.setStatus(gvkDeployment, "staging", "direct-p", svDeadline("ReplicaSet \"direct-p-5d4\" has timed out progressing."))
+		stepWantPhase(t, w.Run("serve-direct"), v1alpha1.WorkflowStepPhaseRunning)
+		w.SetStatus(stepworld.GVKDeployment, "staging", "direct-p", svDeadline("ReplicaSet \"direct-p-5d4\" has timed out progressing."))
 		// the application changes the predictor's image: this apply starts a new rollout
-		w.app.Spec.Components[2].Properties.Raw = []byte(`{"predictors":[{"name":"p","modelBasePath":"s3://bucket/models/mymodel","template":{"spec":{"containers":[{"name":"tensorflow","image":"tensorflow/serving:2.18.1"}]}}}]}`)
-		stepWant(t, w.run("serve-direct"), v1alpha1.WorkflowStepPhaseRunning, "waiting for predictors to be available: direct in staging: p 0/1 ready")
+		w.App.Spec.Components[2].Properties.Raw = []byte(`{"predictors":[{"name":"p","modelBasePath":"s3://bucket/models/mymodel","template":{"spec":{"containers":[{"name":"tensorflow","image":"tensorflow/serving:2.18.1"}]}}}]}`)
+		stepWant(t, w.Run("serve-direct"), v1alpha1.WorkflowStepPhaseRunning, "waiting for predictors to be available: direct in staging: p 0/1 ready")
 	}},
 	{"deploys prod into the namespace of the topology policy and waits for every predictor", func(t testing.TB) {
 		w := newStepWorld(t, servingApp, servingRecord("mymodel-v1", "mymodel", ""), servingRecord("mymodel-v2", "mymodel", ""))
-		stepWant(t, w.run("serve-model-in-prod"), v1alpha1.WorkflowStepPhaseRunning,
+		stepWant(t, w.Run("serve-model-in-prod"), v1alpha1.WorkflowStepPhaseRunning,
 			"waiting for predictors to be available: my-tfserving-prod in ml-production: model-a-predictor 0/2 ready, model-b-predictor 0/1 ready")
-		assertEqual(t, "resolved images", svPredictorImages(t, w.applied[0]), []interface{}{"myrepo/mymodel:mymodel-v1@" + testDigest, "myrepo/mymodel:mymodel-v2@" + testDigest})
+		assertEqual(t, "resolved images", svPredictorImages(t, w.Applied()[0]), []interface{}{"myrepo/mymodel:mymodel-v1@" + testDigest, "myrepo/mymodel:mymodel-v2@" + testDigest})
 		w.wantApplied("my-tfserving-prod in ml-production")
-		if w.exists(gvkNamespace, "", "ml-prod") {
+		if w.Exists(stepworld.GVKNamespace, "", "ml-prod") {
 			t.Error("the default namespace ml-prod was created although the topology policy names ml-production")
 		}
-		w.setStatus(gvkDeployment, "ml-production", "my-tfserving-prod-model-a-predictor", readyDeployment(2))
-		stepWant(t, w.run("serve-model-in-prod"), v1alpha1.WorkflowStepPhaseRunning,
+		w.SetStatus(stepworld.GVKDeployment, "ml-production", "my-tfserving-prod-model-a-predictor", readyDeployment(2))
+		stepWant(t, w.Run("serve-model-in-prod"), v1alpha1.WorkflowStepPhaseRunning,
 			"waiting for predictors to be available: my-tfserving-prod in ml-production: model-a-predictor 2/2 ready, model-b-predictor 0/1 ready")
 		w.wantApplied("my-tfserving-prod in ml-production")
-		w.setStatus(gvkDeployment, "ml-production", "my-tfserving-prod-model-b-predictor", readyDeployment(1))
-		stepWant(t, w.run("serve-model-in-prod"), v1alpha1.WorkflowStepPhaseSucceeded,
+		w.SetStatus(stepworld.GVKDeployment, "ml-production", "my-tfserving-prod-model-b-predictor", readyDeployment(1))
+		stepWant(t, w.Run("serve-model-in-prod"), v1alpha1.WorkflowStepPhaseSucceeded,
 			"serving my-tfserving-prod in ml-production: model-a-predictor 2/2 ready, model-b-predictor 1/1 ready")
 		w.wantApplied("my-tfserving-prod in ml-production, waiting for health (healthy: true)")
 	}},

@@ -7,6 +7,8 @@ import (
 
 	"github.com/kubevela/workflow/api/v1alpha1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/ml-platform/ml-platform/pkg/render/stepworld"
 )
 
 // trainingStepApp trains my-tfjob (with a labels trait) in its own namespace;
@@ -78,7 +80,7 @@ const trJob = "my-tfjob-v1"
 func trStarted(t testing.TB, step, job string) *stepWorld {
 	t.Helper()
 	w := newStepWorld(t, trainingStepApp)
-	stepWant(t, w.run(step), v1alpha1.WorkflowStepPhaseRunning, "Waiting for the training operator to pick up TFJob "+job)
+	stepWant(t, w.Run(step), v1alpha1.WorkflowStepPhaseRunning, "Waiting for the training operator to pick up TFJob "+job)
 	return w
 }
 
@@ -90,8 +92,8 @@ func trReconciled(status map[string]interface{}, phase v1alpha1.WorkflowStepPhas
 	return func(t testing.TB) {
 		w := trStarted(t, "train", trJob)
 		w.wantApplied("my-tfjob")
-		w.setStatus(gvkTFJob, "team-a", trJob, status)
-		stepWant(t, w.run("train"), phase, message)
+		w.SetStatus(stepworld.GVKTFJob, "team-a", trJob, status)
+		stepWant(t, w.Run("train"), phase, message)
 		if phase == v1alpha1.WorkflowStepPhaseSucceeded {
 			w.wantApplied("my-tfjob", "my-tfjob, waiting for health (healthy: true)")
 		} else {
@@ -114,23 +116,23 @@ func trConditions(conds ...map[string]interface{}) map[string]interface{} {
 var trainingStepCases = []stepCase{
 	{"fails for an unknown component", func(t testing.TB) {
 		w := newStepWorld(t, trainingStepApp)
-		stepWant(t, w.run("train-nope"), v1alpha1.WorkflowStepPhaseFailed,
+		stepWant(t, w.Run("train-nope"), v1alpha1.WorkflowStepPhaseFailed,
 			`component "nope" is not in this application: ml-model-training needs the name of one of its tfjob components`)
 		w.wantApplied()
 	}},
 	{"fails for a component of another type", func(t testing.TB) {
 		w := newStepWorld(t, trainingStepApp)
-		stepWant(t, w.run("train-web"), v1alpha1.WorkflowStepPhaseFailed,
+		stepWant(t, w.Run("train-web"), v1alpha1.WorkflowStepPhaseFailed,
 			`component "web" is of type webservice: ml-model-training needs the name of one of its tfjob components`)
 		w.wantApplied()
-		if w.exists(gvkDeployment, "team-a", "web") {
+		if w.Exists(stepworld.GVKDeployment, "team-a", "web") {
 			t.Error("the step applied the webservice")
 		}
 	}},
 	{"applies the component with the dataset trait, without a health wait", func(t testing.TB) {
 		w := trStarted(t, "train", trJob)
 		w.wantApplied("my-tfjob")
-		tf := w.get(gvkTFJob, "team-a", trJob)
+		tf := w.Get(stepworld.GVKTFJob, "team-a", trJob)
 		if tf.GetLabels()["a"] != "b" {
 			t.Errorf("TFJob labels = %v: the component's own labels trait is lost", tf.GetLabels())
 		}
@@ -140,17 +142,17 @@ var trainingStepCases = []stepCase{
 			stepMustContain(t, role+" containers", fmt.Sprint(pod["containers"]), "DATASET_DIR")
 		}
 		// the next reconcile applies again, still without waiting
-		stepWant(t, w.run("train"), v1alpha1.WorkflowStepPhaseRunning, "Waiting for the training operator to pick up TFJob "+trJob)
+		stepWant(t, w.Run("train"), v1alpha1.WorkflowStepPhaseRunning, "Waiting for the training operator to pick up TFJob "+trJob)
 		w.wantApplied("my-tfjob")
 	}},
 	{"no dataset, no loader", func(t testing.TB) {
 		w := trStarted(t, "train-plain", trJob)
 		w.wantApplied("my-tfjob")
-		worker, _, _ := unstructured.NestedMap(w.get(gvkTFJob, "team-a", trJob).Object, "spec", "tfReplicaSpecs", "Worker", "template", "spec")
+		worker, _, _ := unstructured.NestedMap(w.Get(stepworld.GVKTFJob, "team-a", trJob).Object, "spec", "tfReplicaSpecs", "Worker", "template", "spec")
 		if strings.Contains(fmt.Sprint(worker["initContainers"]), "dataset") {
 			t.Errorf("a dataset loader without a dataset: %v", worker["initContainers"])
 		}
-		assertEqual(t, "labels trait kept", w.get(gvkTFJob, "team-a", trJob).GetLabels()["a"], "b")
+		assertEqual(t, "labels trait kept", w.Get(stepworld.GVKTFJob, "team-a", trJob).GetLabels()["a"], "b")
 	}},
 	{"waits while the job is created", trReconciled(trConditions(trCond("Created", "True", "TFJob my-tfjob-v1 is created.")),
 		v1alpha1.WorkflowStepPhaseRunning, "TFJob "+trJob+": Created, waiting for pods")},
@@ -161,11 +163,11 @@ var trainingStepCases = []stepCase{
 	{"counts every replica of a job without workers", func(t testing.TB) {
 		w := trStarted(t, "train-chief", "chief-v1")
 		w.wantApplied("chief")
-		w.setStatus(gvkTFJob, "team-a", "chief-v1", map[string]interface{}{
+		w.SetStatus(stepworld.GVKTFJob, "team-a", "chief-v1", map[string]interface{}{
 			"conditions":      []interface{}{trCond("Running", "True", "")},
 			"replicaStatuses": map[string]interface{}{"Chief": map[string]interface{}{"active": int64(1)}},
 		})
-		stepWant(t, w.run("train-chief"), v1alpha1.WorkflowStepPhaseRunning, "TFJob chief-v1: Running: 1/2 replicas active")
+		stepWant(t, w.Run("train-chief"), v1alpha1.WorkflowStepPhaseRunning, "TFJob chief-v1: Running: 1/2 replicas active")
 	}},
 	{"waits while the job restarts", trReconciled(trConditions(trCond("Created", "True", ""), trCond("Running", "False", ""), trCond("Restarting", "True", "worker 1 restarted")),
 		v1alpha1.WorkflowStepPhaseRunning, "TFJob "+trJob+": Restarting: worker 1 restarted")},
@@ -185,14 +187,14 @@ var trainingStepCases = []stepCase{
 	{"trains in the namespace it is given", func(t testing.TB) {
 		w := trStarted(t, "train-elsewhere", trJob)
 		w.wantApplied("my-tfjob in team-b")
-		if w.exists(gvkTFJob, "team-a", trJob) {
+		if w.Exists(stepworld.GVKTFJob, "team-a", trJob) {
 			t.Error("the TFJob went to the application's namespace")
 		}
-		w.setStatus(gvkTFJob, "team-b", trJob, trConditions(trCond("Created", "True", "")))
-		stepWant(t, w.run("train-elsewhere"), v1alpha1.WorkflowStepPhaseRunning, "TFJob "+trJob+": Created, waiting for pods")
+		w.SetStatus(stepworld.GVKTFJob, "team-b", trJob, trConditions(trCond("Created", "True", "")))
+		stepWant(t, w.Run("train-elsewhere"), v1alpha1.WorkflowStepPhaseRunning, "TFJob "+trJob+": Created, waiting for pods")
 		w.wantApplied("my-tfjob in team-b")
-		w.setStatus(gvkTFJob, "team-b", trJob, trConditions(trCond("Succeeded", "True", "")))
-		stepWant(t, w.run("train-elsewhere"), v1alpha1.WorkflowStepPhaseSucceeded, "")
+		w.SetStatus(stepworld.GVKTFJob, "team-b", trJob, trConditions(trCond("Succeeded", "True", "")))
+		stepWant(t, w.Run("train-elsewhere"), v1alpha1.WorkflowStepPhaseSucceeded, "")
 		w.wantApplied("my-tfjob in team-b", "my-tfjob in team-b, waiting for health (healthy: true)")
 	}},
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/kubevela/workflow/api/v1alpha1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ml-platform/ml-platform/pkg/render/stepworld"
 )
 
 func stepMustContain(t testing.TB, what, got string, want ...string) {
@@ -18,7 +20,7 @@ func stepMustContain(t testing.TB, what, got string, want ...string) {
 	}
 }
 
-func stepWantPhase(t testing.TB, r stepResult, phase v1alpha1.WorkflowStepPhase) {
+func stepWantPhase(t testing.TB, r stepworld.Result, phase v1alpha1.WorkflowStepPhase) {
 	t.Helper()
 	if r.Status.Phase != phase {
 		t.Fatalf("step phase is %s (reason %s, message %q), want %s", r.Status.Phase, r.Status.Reason, r.Status.Message, phase)
@@ -53,7 +55,7 @@ func runStepCases(t *testing.T, cases []stepCase) {
 }
 
 // stepWant asserts the step's phase and its exact message.
-func stepWant(t testing.TB, r stepResult, phase v1alpha1.WorkflowStepPhase, message string) {
+func stepWant(t testing.TB, r stepworld.Result, phase v1alpha1.WorkflowStepPhase, message string) {
 	t.Helper()
 	stepWantPhase(t, r, phase)
 	if r.Status.Message != message {
@@ -61,10 +63,10 @@ func stepWant(t testing.TB, r stepResult, phase v1alpha1.WorkflowStepPhase, mess
 	}
 }
 
-// text is an #ApplyComponent call as tests compare it: the component,
-// the namespace it went to ("" for the application's) and whether the call
-// waited for health (and found it).
-func (a appliedComponent) text() string {
+// appliedText is an #ApplyComponent call as tests compare it: the
+// component, the namespace it went to ("" for the application's) and whether
+// the call waited for health (and found it).
+func appliedText(a stepworld.AppliedComponent) string {
 	s := a.Name
 	if a.Namespace != "" {
 		s += " in " + a.Namespace
@@ -76,12 +78,12 @@ func (a appliedComponent) text() string {
 }
 
 // wantApplied asserts the #ApplyComponent calls since the last check
-// (see appliedComponent.text), and forgets them.
+// (see appliedText), and forgets them.
 func (w *stepWorld) wantApplied(want ...string) {
 	w.t.Helper()
-	got := make([]string, 0, len(w.applied))
-	for _, a := range w.applied {
-		got = append(got, a.text())
+	got := make([]string, 0, len(w.Applied()))
+	for _, a := range w.Applied() {
+		got = append(got, appliedText(a))
 	}
 	if want == nil {
 		want = []string{}
@@ -89,7 +91,7 @@ func (w *stepWorld) wantApplied(want ...string) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		w.t.Errorf("applied components:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
-	w.applied = nil
+	w.ForgetApplied()
 }
 
 // wantApplyAndWait is a reconcile of an apply-and-wait step (helm-apply,
@@ -99,8 +101,8 @@ func (w *stepWorld) wantApplied(want ...string) {
 // when it succeeds (the final apply waits for health, so the app records it).
 func wantApplyAndWait(t testing.TB, w *stepWorld, gvk schema.GroupVersionKind, ns, name, step string, status map[string]interface{}, phase v1alpha1.WorkflowStepPhase, message string) {
 	t.Helper()
-	w.setStatus(gvk, ns, name, status)
-	stepWant(t, w.run(step), phase, message)
+	w.SetStatus(gvk, ns, name, status)
+	stepWant(t, w.Run(step), phase, message)
 	if phase == v1alpha1.WorkflowStepPhaseSucceeded {
 		w.wantApplied(name, name+", waiting for health (healthy: true)")
 		return

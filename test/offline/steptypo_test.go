@@ -61,13 +61,13 @@ func TestStepWithAMisspelledPropertyAppliesNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 			w := newStepWorld(t, string(data))
-			r := w.run(step)
+			r := w.Run(step)
 			if r.Status.Phase != v1alpha1.WorkflowStepPhaseFailed || !strings.Contains(r.Status.Message, "mlpTypo") {
 				t.Errorf("step %s: want failed with a message naming mlpTypo, got %s: %q", step, r.Status.Phase, r.Status.Message)
 			}
 			w.wantApplied()
 			jobs := &batchv1.JobList{}
-			if err := w.cli.List(context.Background(), jobs); err != nil {
+			if err := w.Client.List(context.Background(), jobs); err != nil {
 				t.Fatal(err)
 			}
 			if len(jobs.Items) > 0 {
@@ -97,7 +97,7 @@ func TestStepMessagesNeverPrintCredentials(t *testing.T) {
 				t.Fatalf("the test app no longer has %q", c.from)
 			}
 			w := newStepWorld(t, strings.Replace(c.app, c.from, c.to, 1))
-			r := w.run(c.step)
+			r := w.Run(c.step)
 			if r.Status.Phase != v1alpha1.WorkflowStepPhaseFailed {
 				t.Fatalf("want the step failed, got %s: %q", r.Status.Phase, r.Status.Message)
 			}

@@ -20,17 +20,17 @@ func infraWorld(t testing.TB) *stepWorld {
 	}
 	w := newStepWorld(t, string(data))
 	for _, gvk := range []schema.GroupVersionKind{gvkConfiguration, gvkHelmRelease, gvkHelmRepository} {
-		w.cli.Scheme().AddKnownTypeWithName(gvk, &unstructured.Unstructured{})
-		w.cli.Scheme().AddKnownTypeWithName(gvk.GroupVersion().WithKind(gvk.Kind+"List"), &unstructured.UnstructuredList{})
+		w.Client.Scheme().AddKnownTypeWithName(gvk, &unstructured.Unstructured{})
+		w.Client.Scheme().AddKnownTypeWithName(gvk.GroupVersion().WithKind(gvk.Kind+"List"), &unstructured.UnstructuredList{})
 	}
 	return w
 }
 
 // infraStep sets the properties of the workflow step named step.
 func infraStep(w *stepWorld, step, properties string) {
-	for i := range w.app.Spec.Workflow.Steps {
-		if w.app.Spec.Workflow.Steps[i].Name == step {
-			w.app.Spec.Workflow.Steps[i].Properties.Raw = []byte(properties)
+	for i := range w.App.Spec.Workflow.Steps {
+		if w.App.Spec.Workflow.Steps[i].Name == step {
+			w.App.Spec.Workflow.Steps[i].Properties.Raw = []byte(properties)
 			return
 		}
 	}
@@ -39,9 +39,9 @@ func infraStep(w *stepWorld, step, properties string) {
 
 // infraComponent sets the properties of the component named name.
 func infraComponent(w *stepWorld, name, properties string) {
-	for i := range w.app.Spec.Components {
-		if w.app.Spec.Components[i].Name == name {
-			w.app.Spec.Components[i].Properties.Raw = []byte(properties)
+	for i := range w.App.Spec.Components {
+		if w.App.Spec.Components[i].Name == name {
+			w.App.Spec.Components[i].Properties.Raw = []byte(properties)
 			return
 		}
 	}
@@ -57,7 +57,7 @@ const tfBucketWaiting = "Configuration s3-bucket: Waiting for terraform-controll
 func tfBucketStarted(t testing.TB) *stepWorld {
 	t.Helper()
 	w := infraWorld(t)
-	stepWant(t, w.run("create-s3-bucket"), v1alpha1.WorkflowStepPhaseRunning, tfBucketWaiting)
+	stepWant(t, w.Run("create-s3-bucket"), v1alpha1.WorkflowStepPhaseRunning, tfBucketWaiting)
 	w.wantApplied("s3-bucket")
 	return w
 }
@@ -96,15 +96,15 @@ func tfFailure(state string) stepCase {
 var terraformStepCases = []stepCase{
 	{"applies the component and waits for terraform-controller", func(t testing.TB) {
 		w := infraWorld(t)
-		stepWant(t, w.run("create-prod-cluster"), v1alpha1.WorkflowStepPhaseRunning,
+		stepWant(t, w.Run("create-prod-cluster"), v1alpha1.WorkflowStepPhaseRunning,
 			"Configuration prod-cluster: Waiting for terraform-controller to pick up the Configuration (is the terraform addon enabled?)")
 		w.wantApplied("prod-cluster")
-		conf := w.get(gvkConfiguration, "ml-infra", "prod-cluster")
+		conf := w.Get(gvkConfiguration, "ml-infra", "prod-cluster")
 		assertEqual(t, "applied customRegion", field(t, conf, "spec", "customRegion"), "cn-hangzhou")
 		// the dev cluster step applies the dev cluster, not the prod one (the spec's typo)
-		stepWantPhase(t, w.run("create-dev-cluster"), v1alpha1.WorkflowStepPhaseRunning)
+		stepWantPhase(t, w.Run("create-dev-cluster"), v1alpha1.WorkflowStepPhaseRunning)
 		w.wantApplied("dev-cluster")
-		assertEqual(t, "dev cluster applied", w.exists(gvkConfiguration, "ml-infra", "dev-cluster"), true)
+		assertEqual(t, "dev cluster applied", w.Exists(gvkConfiguration, "ml-infra", "dev-cluster"), true)
 	}},
 	{"waits with terraform-controller's progress", tfBucket(tfApply(1, "ProvisioningAndChecking", "Cloud resources are being provisioned"),
 		v1alpha1.WorkflowStepPhaseRunning, "Configuration s3-bucket: ProvisioningAndChecking: Cloud resources are being provisioned")},
@@ -127,30 +127,30 @@ var terraformStepCases = []stepCase{
 		v1alpha1.WorkflowStepPhaseRunning, "Configuration s3-bucket: Destroying")},
 	{"waits when Available is about an older generation", func(t testing.TB) {
 		w := tfBucketStarted(t)
-		w.setStatus(gvkConfiguration, "ml-infra", "s3-bucket", tfApply(1, "Available", ""))
+		w.SetStatus(gvkConfiguration, "ml-infra", "s3-bucket", tfApply(1, "Available", ""))
 		// the application changes the bucket: this apply is generation 2
 		infraComponent(w, "s3-bucket", `{"provider":"alibaba","bucket":"ml-example","region":"cn-hangzhou","acl":"public-read"}`)
-		stepWant(t, w.run("create-s3-bucket"), v1alpha1.WorkflowStepPhaseRunning,
+		stepWant(t, w.Run("create-s3-bucket"), v1alpha1.WorkflowStepPhaseRunning,
 			"Configuration s3-bucket: Available (an older generation); waiting for terraform-controller")
 	}},
 	{"a failure of an older generation does not fail the step", func(t testing.TB) {
 		w := tfBucketStarted(t)
-		w.setStatus(gvkConfiguration, "ml-infra", "s3-bucket", tfApply(1, "ApplyFailed", "Error: bad ACL"))
+		w.SetStatus(gvkConfiguration, "ml-infra", "s3-bucket", tfApply(1, "ApplyFailed", "Error: bad ACL"))
 		infraComponent(w, "s3-bucket", `{"provider":"alibaba","bucket":"ml-example","region":"cn-hangzhou","acl":"public-read"}`)
-		stepWant(t, w.run("create-s3-bucket"), v1alpha1.WorkflowStepPhaseRunning,
+		stepWant(t, w.Run("create-s3-bucket"), v1alpha1.WorkflowStepPhaseRunning,
 			"Configuration s3-bucket: ApplyFailed (an older generation); waiting for terraform-controller")
 	}},
 	{"fails for an unknown component", func(t testing.TB) {
 		w := infraWorld(t)
 		infraStep(w, "create-prod-cluster", `{"component":"prd-cluster"}`)
-		stepWant(t, w.run("create-prod-cluster"), v1alpha1.WorkflowStepPhaseFailed,
+		stepWant(t, w.Run("create-prod-cluster"), v1alpha1.WorkflowStepPhaseFailed,
 			`component "prd-cluster" is not in this application: terraform-apply needs the name of one of its k8s-cluster or s3-bucket components`)
 		w.wantApplied()
 	}},
 	{"fails for a component of another type, before applying it", func(t testing.TB) {
 		w := infraWorld(t)
 		infraStep(w, "create-prod-cluster", `{"component":"kubeflow"}`)
-		stepWant(t, w.run("create-prod-cluster"), v1alpha1.WorkflowStepPhaseFailed,
+		stepWant(t, w.Run("create-prod-cluster"), v1alpha1.WorkflowStepPhaseFailed,
 			`component "kubeflow" is of type helm-chart: terraform-apply needs the name of one of its k8s-cluster or s3-bucket components`)
 		w.wantApplied()
 	}},
@@ -160,11 +160,11 @@ var terraformStepCases = []stepCase{
 	{"follows the namespace parameter", func(t testing.TB) {
 		w := infraWorld(t)
 		infraStep(w, "create-s3-bucket", `{"component":"s3-bucket","namespace":"ml-infra-2"}`)
-		stepWant(t, w.run("create-s3-bucket"), v1alpha1.WorkflowStepPhaseRunning, tfBucketWaiting)
+		stepWant(t, w.Run("create-s3-bucket"), v1alpha1.WorkflowStepPhaseRunning, tfBucketWaiting)
 		w.wantApplied("s3-bucket in ml-infra-2")
-		assertEqual(t, "applied to ml-infra-2", w.exists(gvkConfiguration, "ml-infra-2", "s3-bucket"), true)
-		w.setStatus(gvkConfiguration, "ml-infra-2", "s3-bucket", tfApply(1, "ApplyFailed", "quota"))
-		stepWant(t, w.run("create-s3-bucket"), v1alpha1.WorkflowStepPhaseFailed, "Configuration s3-bucket: Failed (ApplyFailed): quota")
+		assertEqual(t, "applied to ml-infra-2", w.Exists(gvkConfiguration, "ml-infra-2", "s3-bucket"), true)
+		w.SetStatus(gvkConfiguration, "ml-infra-2", "s3-bucket", tfApply(1, "ApplyFailed", "quota"))
+		stepWant(t, w.Run("create-s3-bucket"), v1alpha1.WorkflowStepPhaseFailed, "Configuration s3-bucket: Failed (ApplyFailed): quota")
 	}},
 }
 

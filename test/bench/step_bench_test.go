@@ -1,15 +1,19 @@
-package offline
+package bench
 
 import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/kubevela/workflow/api/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ml-platform/ml-platform/pkg/render"
+	"github.com/ml-platform/ml-platform/pkg/render/stepworld"
 )
 
 // BenchmarkServingStep runs the ml-model-serving step of the serving example
@@ -18,12 +22,14 @@ import (
 // while their pods start (not ready), one after they are available. Each
 // iteration is one fresh app; the component render inside the step's apply
 // is included, as in vela-core (here with the offline renderer's property
-// checks, a constant share). TestServingStepBudget guards its allocations.
+// checks, a constant share). The step runs in pkg/render/stepworld, the
+// harness of test/offline's step tables. TestServingStepBudget guards its
+// allocations.
 //
-//	go test -run '^$' -bench ServingStep -benchmem ./test/offline/
+//	go test -run '^$' -bench ServingStep -benchmem ./test/bench/
 func BenchmarkServingStep(b *testing.B) {
 	appYAML := servingExample(b)
-	addonRenderer(b) // built once per test binary, not per reconcile
+	stepDefinitions(b) // built once per test binary, not per reconcile
 	b.StopTimer()
 	runtime.GC()
 	b.ReportAllocs()
@@ -34,10 +40,30 @@ func BenchmarkServingStep(b *testing.B) {
 	}
 }
 
+// stepsDir is the addon's definitions, which the step world runs.
+var stepsDir = filepath.Join("..", "..", "definitions")
+
+var stepRenderer struct {
+	once sync.Once
+	r    *render.Renderer
+	err  error
+}
+
+// stepDefinitions returns one Renderer over the addon's definitions, built
+// once per test binary (as vela-core's informer holds them).
+func stepDefinitions(tb testing.TB) *render.Renderer {
+	tb.Helper()
+	stepRenderer.once.Do(func() { stepRenderer.r, stepRenderer.err = render.NewFromDir(stepsDir) })
+	if stepRenderer.err != nil {
+		tb.Fatalf("failed to load the addon's definitions: %v", stepRenderer.err)
+	}
+	return stepRenderer.r
+}
+
 // servingExample is examples/serving/app.yaml.
 func servingExample(tb testing.TB) string {
 	tb.Helper()
-	appYAML, err := os.ReadFile(filepath.Join(repoRoot, "examples", "serving", "app.yaml"))
+	appYAML, err := os.ReadFile(filepath.Join("..", "..", "examples", "serving", "app.yaml"))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -47,9 +73,9 @@ func servingExample(tb testing.TB) string {
 // serveOneApp is one iteration of BenchmarkServingStep: the serving step of
 // a fresh app, reconciled three times until it succeeds.
 func serveOneApp(tb testing.TB, appYAML string) {
-	w := newStepWorld(tb, appYAML, aServingPod("stable", 0), aServingPod("stable", 1), aServingPod("canary", 0))
+	w := stepworld.New(tb, stepDefinitions(tb), stepsDir, appYAML, aServingPod("stable", 0), aServingPod("stable", 1), aServingPod("canary", 0))
 	for round, want := range []v1alpha1.WorkflowStepPhase{v1alpha1.WorkflowStepPhaseRunning, v1alpha1.WorkflowStepPhaseRunning} {
-		if r := w.run("serve-in-dev"); r.Status.Phase != want {
+		if r := w.Run("serve-in-dev"); r.Status.Phase != want {
 			tb.Fatalf("reconcile %d: %s %s", round+1, r.Status.Phase, r.Status.Message)
 		}
 	}
@@ -60,12 +86,12 @@ func serveOneApp(tb testing.TB, appYAML string) {
 		replicas int64
 	}{{"mnist-stable", 2}, {"mnist-canary", 1}} {
 		status := readyDeployment(d.replicas)
-		if g := w.get(gvkDeployment, "default-dev", d.name).GetGeneration(); g > 0 {
+		if g := w.Get(stepworld.GVKDeployment, "default-dev", d.name).GetGeneration(); g > 0 {
 			status["observedGeneration"] = g
 		}
-		w.setStatus(gvkDeployment, "default-dev", d.name, status)
+		w.SetStatus(stepworld.GVKDeployment, "default-dev", d.name, status)
 	}
-	if r := w.run("serve-in-dev"); r.Status.Phase != v1alpha1.WorkflowStepPhaseSucceeded {
+	if r := w.Run("serve-in-dev"); r.Status.Phase != v1alpha1.WorkflowStepPhaseSucceeded {
 		tb.Fatalf("last reconcile: %s %s", r.Status.Phase, r.Status.Message)
 	}
 }
@@ -96,5 +122,14 @@ func aServingPod(predictor string, i int) client.Object {
 			InitContainerStatuses: []corev1.ContainerStatus{{Name: "model-loader", Ready: true, State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed"}}}},
 			ContainerStatuses:     []corev1.ContainerStatus{{Name: "tensorflow", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}},
 		},
+	}
+}
+
+// readyDeployment is a Deployment status with every replica available
+// (test/offline's fixture of the same name).
+func readyDeployment(replicas int64) map[string]interface{} {
+	return map[string]interface{}{
+		"observedGeneration": int64(1), "replicas": replicas, "readyReplicas": replicas,
+		"updatedReplicas": replicas, "availableReplicas": replicas,
 	}
 }

@@ -1,4 +1,4 @@
-package offline
+package bench
 
 import (
 	"testing"
@@ -19,7 +19,7 @@ import (
 // To update, after a change that moves the cost on purpose (a KubeVela or
 // workflow bump, a step that must do more): run
 //
-//	go test -count=1 -run TestServingStepBudget -v ./test/offline/
+//	go test -count=1 -run TestServingStepBudget -v ./test/bench/
 //
 // set servingStepMeasured to the allocations it logs and servingStepBudget
 // to 1.3× that, re-measure BenchmarkServingStep for docs/performance.md and
@@ -38,7 +38,7 @@ func TestServingStepBudget(t *testing.T) {
 		t.Skip("the race detector changes allocation counts")
 	}
 	appYAML := servingExample(t)
-	addonRenderer(t) // built once per test binary, not counted
+	stepDefinitions(t) // built once per test binary, not counted
 	// Not parallel: AllocsPerRun counts every goroutine's allocations.
 	got := testing.AllocsPerRun(2, func() { serveOneApp(t, appYAML) })
 	t.Logf("serving step: %.0f allocations per app, 3 reconciles (measured when the budget was set: %d; budget %d)", got, servingStepMeasured, servingStepBudget)

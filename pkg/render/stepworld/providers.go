@@ -1,4 +1,4 @@
-package offline
+package stepworld
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 
 // dispatch applies objects as KubeVela's dispatcher does (the KubeHandlers
 // of #Apply).
-func (w *stepWorld) dispatch(ctx context.Context, _ client.Client, cluster, owner string, objs ...*unstructured.Unstructured) error {
+func (w *World) dispatch(ctx context.Context, _ client.Client, cluster, owner string, objs ...*unstructured.Unstructured) error {
 	return w.applyObjects(ctx, cluster, owner, objs...)
 }
 
@@ -30,7 +30,7 @@ func (w *stepWorld) dispatch(ctx context.Context, _ client.Client, cluster, owne
 // which also labels each object with a hash of what it applied
 // (oam.dev/render-hash); the workflow fills the labelled object back into the
 // step, so a step must not copy that label from an object it re-applies.
-func (w *stepWorld) applyObjects(ctx context.Context, _ string, _ string, objs ...*unstructured.Unstructured) error {
+func (w *World) applyObjects(ctx context.Context, _ string, _ string, objs ...*unstructured.Unstructured) error {
 	for _, o := range objs {
 		if o.GetKind() == "Namespace" {
 			o.SetNamespace("") // cluster-scoped, as the API server treats it
@@ -47,11 +47,11 @@ func (w *stepWorld) applyObjects(ctx context.Context, _ string, _ string, objs .
 		o.SetLabels(labels)
 		existing := &unstructured.Unstructured{}
 		existing.SetGroupVersionKind(o.GroupVersionKind())
-		err := w.cli.Get(ctx, client.ObjectKeyFromObject(o), existing)
+		err := w.Client.Get(ctx, client.ObjectKeyFromObject(o), existing)
 		switch {
 		case apierrors.IsNotFound(err):
 			o.SetGeneration(1)
-			if err := w.cli.Create(ctx, o); err != nil {
+			if err := w.Client.Create(ctx, o); err != nil {
 				return err
 			}
 		case err != nil:
@@ -71,12 +71,12 @@ func (w *stepWorld) applyObjects(ctx context.Context, _ string, _ string, objs .
 					o.Object["status"] = status
 				}
 			}
-			if err := w.cli.Update(ctx, o); err != nil {
+			if err := w.Client.Update(ctx, o); err != nil {
 				return err
 			}
 			stored := &unstructured.Unstructured{}
 			stored.SetGroupVersionKind(o.GroupVersionKind())
-			if err := w.cli.Get(ctx, client.ObjectKeyFromObject(o), stored); err != nil {
+			if err := w.Client.Get(ctx, client.ObjectKeyFromObject(o), stored); err != nil {
 				return err
 			}
 			if sameSpec(existing.Object, stored.Object) {
@@ -84,7 +84,7 @@ func (w *stepWorld) applyObjects(ctx context.Context, _ string, _ string, objs .
 			}
 			stored.SetGeneration(gen + 1)
 			o = stored
-			if err := w.cli.Update(ctx, o); err != nil {
+			if err := w.Client.Update(ctx, o); err != nil {
 				return err
 			}
 		}
@@ -108,28 +108,34 @@ func sameSpec(a, b map[string]interface{}) bool {
 	return strip(a) == strip(b)
 }
 
-func (w *stepWorld) deleteObject(ctx context.Context, _ client.Client, _ string, _ string, o *unstructured.Unstructured) error {
-	return w.cli.Delete(ctx, o)
+// Apply creates or replaces objects in the fake cluster the way the
+// dispatcher of the world's steps does (see applyObjects).
+func (w *World) Apply(ctx context.Context, objs ...*unstructured.Unstructured) error {
+	return w.applyObjects(ctx, "", "", objs...)
 }
 
-// renderComponent renders one component of the app with the addon's
+func (w *World) deleteObject(ctx context.Context, _ client.Client, _ string, _ string, o *unstructured.Unstructured) error {
+	return w.Client.Delete(ctx, o)
+}
+
+// renderComponent renders one component of the app with the world's
 // definitions (which also validates the properties the step built), with
 // the namespace the step chose as context.namespace, as vela-core's
 // ComponentRender does; the objects are placed in that namespace. It returns
 // the workload and the other objects (auxiliary outputs and trait objects).
-func (w *stepWorld) renderComponent(_ context.Context, comp common.ApplicationComponent, patcher *cue.Value, _ string, overrideNamespace string) (*unstructured.Unstructured, []*unstructured.Unstructured, error) {
+func (w *World) renderComponent(_ context.Context, comp common.ApplicationComponent, patcher *cue.Value, _ string, overrideNamespace string) (*unstructured.Unstructured, []*unstructured.Unstructured, error) {
 	if patcher != nil && patcher.IsConcrete() {
 		if b, err := patcher.MarshalJSON(); err == nil && string(b) != "{}" {
 			w.t.Fatalf("component %s: the step world does not apply #ApplyComponent patches (patch: %s)", comp.Name, b)
 		}
 	}
-	ns := w.app.Namespace
+	ns := w.App.Namespace
 	if overrideNamespace != "" {
 		ns = overrideNamespace
 	}
 	app := &v1beta1.Application{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "core.oam.dev/v1beta1", Kind: "Application"},
-		ObjectMeta: metav1.ObjectMeta{Name: w.app.Name, Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: w.App.Name, Namespace: ns},
 		Spec:       v1beta1.ApplicationSpec{Components: []common.ApplicationComponent{comp}},
 	}
 	res, err := w.defs.Render(context.Background(), app)
@@ -162,7 +168,7 @@ func (w *stepWorld) renderComponent(_ context.Context, comp common.ApplicationCo
 // not filled, whatever waitHealthy says. The addon's traits have no dispatch
 // stage of their own and no healthPolicy; a trait that has a stage fails the
 // test, as the world dispatches every object in one stage.
-func (w *stepWorld) applyComponent(ctx context.Context, comp common.ApplicationComponent, patcher *cue.Value, clusterName string, overrideNamespace string) (*unstructured.Unstructured, []*unstructured.Unstructured, bool, error) {
+func (w *World) applyComponent(ctx context.Context, comp common.ApplicationComponent, patcher *cue.Value, clusterName string, overrideNamespace string) (*unstructured.Unstructured, []*unstructured.Unstructured, bool, error) {
 	workload, others, err := w.renderComponent(ctx, comp, patcher, clusterName, overrideNamespace)
 	if err != nil {
 		return nil, nil, false, err
@@ -180,7 +186,7 @@ func (w *stepWorld) applyComponent(ctx context.Context, comp common.ApplicationC
 		if err := w.applyObjects(ctx, clusterName, "", workload); err != nil {
 			return nil, nil, false, err
 		}
-		liveWorkload = w.get(workload.GroupVersionKind(), workload.GetNamespace(), workload.GetName())
+		liveWorkload = w.Get(workload.GroupVersionKind(), workload.GetNamespace(), workload.GetName())
 	}
 	for _, o := range others {
 		if typ := o.GetLabels()[oam.TraitTypeLabel]; typ != "" {
@@ -193,7 +199,7 @@ func (w *stepWorld) applyComponent(ctx context.Context, comp common.ApplicationC
 		if err := w.applyObjects(ctx, clusterName, "", o); err != nil {
 			return nil, nil, false, err
 		}
-		live := w.get(o.GroupVersionKind(), o.GetNamespace(), o.GetName())
+		live := w.Get(o.GroupVersionKind(), o.GetNamespace(), o.GetName())
 		liveOthers = append(liveOthers, live)
 		if name := live.GetLabels()[oam.TraitResource]; name != "" {
 			liveOutputs[name] = live.Object
@@ -204,7 +210,7 @@ func (w *stepWorld) applyComponent(ctx context.Context, comp common.ApplicationC
 		output = liveWorkload.Object
 	}
 	healthy := w.componentHealthy(comp, map[string]interface{}{"output": output, "outputs": liveOutputs}, props)
-	w.applied = append(w.applied, appliedComponent{Name: comp.Name, Namespace: overrideNamespace, Cluster: clusterName, Properties: props,
+	w.applied = append(w.applied, AppliedComponent{Name: comp.Name, Namespace: overrideNamespace, Cluster: clusterName, Properties: props,
 		WaitHealthy: w.waitHealthy, Healthy: healthy})
 	if !healthy {
 		return nil, nil, false, nil
@@ -214,7 +220,7 @@ func (w *stepWorld) applyComponent(ctx context.Context, comp common.ApplicationC
 
 // componentHealthy evaluates the component definition's status (healthPolicy)
 // the way the application controller does.
-func (w *stepWorld) componentHealthy(comp common.ApplicationComponent, templateContext map[string]interface{}, props map[string]interface{}) bool {
+func (w *World) componentHealthy(comp common.ApplicationComponent, templateContext map[string]interface{}, props map[string]interface{}) bool {
 	w.t.Helper()
 	def := w.defs.Catalog().Get(render.KindComponent, comp.Type)
 	if def == nil {
@@ -227,44 +233,45 @@ func (w *stepWorld) componentHealthy(comp common.ApplicationComponent, templateC
 	return status.Healthy
 }
 
-// get reads an object from the fake cluster, failing the test when absent.
-func (w *stepWorld) get(gvk schema.GroupVersionKind, namespace, name string) *unstructured.Unstructured {
+// Get reads an object from the fake cluster, failing the test when absent.
+func (w *World) Get(gvk schema.GroupVersionKind, namespace, name string) *unstructured.Unstructured {
 	w.t.Helper()
 	o := &unstructured.Unstructured{}
 	o.SetGroupVersionKind(gvk)
-	if err := w.cli.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, o); err != nil {
+	if err := w.Client.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, o); err != nil {
 		w.t.Fatalf("%s %s/%s: %v", gvk.Kind, namespace, name, err)
 	}
 	return o
 }
 
-// exists reports whether an object is in the fake cluster.
-func (w *stepWorld) exists(gvk schema.GroupVersionKind, namespace, name string) bool {
+// Exists reports whether an object is in the fake cluster.
+func (w *World) Exists(gvk schema.GroupVersionKind, namespace, name string) bool {
 	o := &unstructured.Unstructured{}
 	o.SetGroupVersionKind(gvk)
-	return w.cli.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, o) == nil
+	return w.Client.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, o) == nil
 }
 
-// setStatus replaces the status of an object in the fake cluster: through
+// SetStatus replaces the status of an object in the fake cluster: through
 // the status subresource for the types that have one (the fake client, as
 // the API server, ignores status in their updates), in an update otherwise.
-func (w *stepWorld) setStatus(gvk schema.GroupVersionKind, namespace, name string, status map[string]interface{}) {
+func (w *World) SetStatus(gvk schema.GroupVersionKind, namespace, name string, status map[string]interface{}) {
 	w.t.Helper()
-	o := w.get(gvk, namespace, name)
+	o := w.Get(gvk, namespace, name)
 	o.Object["status"] = status
-	if err := w.cli.Status().Update(context.Background(), o); err == nil {
+	if err := w.Client.Status().Update(context.Background(), o); err == nil {
 		return
 	}
-	o = w.get(gvk, namespace, name)
+	o = w.Get(gvk, namespace, name)
 	o.Object["status"] = status
-	if err := w.cli.Update(context.Background(), o); err != nil {
+	if err := w.Client.Update(context.Background(), o); err != nil {
 		w.t.Fatal(err)
 	}
 }
 
+// The GroupVersionKinds the steps' tests look up most.
 var (
-	gvkPod        = corev1.SchemeGroupVersion.WithKind("Pod")
-	gvkConfigMap  = corev1.SchemeGroupVersion.WithKind("ConfigMap")
-	gvkNamespace  = corev1.SchemeGroupVersion.WithKind("Namespace")
-	gvkDeployment = schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}
+	GVKPod        = corev1.SchemeGroupVersion.WithKind("Pod")
+	GVKConfigMap  = corev1.SchemeGroupVersion.WithKind("ConfigMap")
+	GVKNamespace  = corev1.SchemeGroupVersion.WithKind("Namespace")
+	GVKDeployment = schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}
 )
