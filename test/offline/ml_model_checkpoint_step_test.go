@@ -190,9 +190,9 @@ var checkpointStepCases = []stepCase{
 	{"refuses a namespace that enforces restricted Pod Security, before any build pod", func(t testing.TB) {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ml", Labels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted"}}}
 		w := newStepWorld(t, checkpointApp, stepTrainedJob("Succeeded"), ns)
-		stepWant(t, w.run("save-model"), v1alpha1.WorkflowStepPhaseFailed,
+		stepWant(t, w.Run("save-model"), v1alpha1.WorkflowStepPhaseFailed,
 			"namespace ml enforces the restricted Pod Security Standard, and the model image is built by kaniko, which runs as root: checkpoint in a namespace that allows baseline pods")
-		if w.exists(gvkPod, "ml", ckPod) {
+		if w.Exists(stepworld.GVKPod, "ml", ckPod) {
 			t.Error("a build pod was created in a namespace that refuses it")
 		}
 	}},
