@@ -13,7 +13,7 @@ package offline
 // so TestMutants refuses it; to drop a branch, guard it with `if false`.
 var mutants = []mutant{
 	// ---- ml-model-training ----
-	{"ml-model-training.cue", "if Failed {", "if Failed && false {",
+	{"ml-model-training.cue", "if Failed {\n\t\t\tjobFailed:", "if Failed && false {\n\t\t\tjobFailed:",
 		"a failed TFJob no longer fails the step (it waits forever)"},
 	{"ml-model-training.cue", "namespace:   parameter.namespace\n\t\twaitHealthy: true", "namespace:   parameter.namespace\n\t\twaitHealthy: false",
 		"the final apply no longer waits for health (the app keeps a stale component status)"},
