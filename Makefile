@@ -40,7 +40,8 @@ clis: ## Build the vela CLI of every supported release (the cross-release render
 lint: vet verify ## go vet, generated files, definition checks, version bump check.
 	go test -count=1 -run 'TestDefinitions|TestSchemas|TestVersionBump' ./test/offline/
 
-generate: ## Run every generator: the inlined CUE helpers (cue), the TFJob CRD file, the reference (docs/reference.md).
+generate: ## Run every generator: CUE formatting, the inlined CUE helpers (cue), the TFJob CRD file, the reference (docs/reference.md).
+	go run ./cmd/cuefmt
 	go run ./cmd/cueinline
 	go run ./cmd/gencrd
 	go run ./cmd/gendocs
@@ -48,8 +49,9 @@ generate: ## Run every generator: the inlined CUE helpers (cue), the TFJob CRD f
 verify: ## Check every generated file without writing anything (make lint runs it).
 	go run ./cmd/cueinline -check
 	go run ./cmd/gencrd -check
+	go run ./cmd/cuefmt -check
 	go test -count=1 -run 'TestInlinedHelpers|TestInlineCheckerDetectsDrift|TestAddonCRDFileIsGenerated|TestAddonCRDGeneratorStripsOnlySchemaDescriptions|TestReadmeReferenceIsGenerated|TestNoDefinitionCopiesAHelper|TestCopiedHelperCheckFiresForEveryHelper' ./test/offline/
-	go test -count=1 ./pkg/cueinline/ ./pkg/defcheck/
+	go test -count=1 ./pkg/cueinline/ ./pkg/defcheck/ ./cmd/cuefmt/
 
 vet:
 	go vet ./...

@@ -4,6 +4,7 @@ package crdgen
 
 import (
 	"bytes"
+	"cuelang.org/go/cue/format"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -98,7 +99,12 @@ crdObjects: [_tfjobCRD]
 _tfjobCRD: `, Module, Version, CRDFile)
 	out.Write(bytes.TrimRight(body.Bytes(), "\n"))
 	out.WriteString("\n")
-	return out.Bytes(), nil
+	// In the style of every CUE file of the repository (cmd/cuefmt).
+	formatted, err := format.Source(out.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("formatting the generated CUE: %w", err)
+	}
+	return formatted, nil
 }
 
 // StripDescriptions removes the `description` of a JSON schema and of every

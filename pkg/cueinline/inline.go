@@ -25,6 +25,7 @@
 package inline
 
 import (
+	"cuelang.org/go/cue/format"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -225,6 +226,18 @@ func Process(file, src string, helpers map[string]string) (*Result, error) {
 		i = end
 	}
 	res.Output = out.String()
+	// A .cue file is written as the CUE formatter (cmd/cuefmt) writes it,
+	// which may put a blank line or alignment into a region depending on
+	// its neighbours: a copy that differs from the helper only so is no
+	// drift.
+	if strings.HasSuffix(file, ".cue") {
+		if formatted, err := format.Source([]byte(res.Output)); err == nil {
+			res.Output = string(formatted)
+			if res.Output == src {
+				res.Drifted = nil
+			}
+		}
+	}
 	return res, nil
 }
 

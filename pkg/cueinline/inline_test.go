@@ -1,6 +1,7 @@
 package inline
 
 import (
+	"cuelang.org/go/cue/format"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,5 +88,36 @@ func TestNestedHelperIsExpanded(t *testing.T) {
 	write("loop.cue", "// ml-platform:inline loop begin\n// ml-platform:inline loop end\n")
 	if _, err := Helpers(dir); err == nil {
 		t.Fatal("a helper that carries itself is not refused")
+	}
+}
+
+// The CUE formatter may put a blank line into a region, depending on
+// what follows its end marker: such a copy is no drift and is kept as it is;
+// any other difference drifts.
+func TestFormattedCopyIsNoDrift(t *testing.T) {
+	helpers := map[string]string{"h": "if a {\n\tb: 1\n}\nif c {\n\td: 1\n}\n"}
+	src := "x: {\n\t// ml-platform:inline h begin\n\tif a {\n\t\tb: 1\n\t}\n\tif c {\n\t\td: 1\n\t}\n\t// ml-platform:inline h end\n\te: 3\n}\n"
+	formatted, err := format.Source([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(formatted) == src {
+		t.Fatal("the formatter no longer adds a blank line before the end marker: find another case")
+	}
+	for _, have := range []string{src, string(formatted)} {
+		res, err := Process("d.cue", have, helpers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Drifted) != 0 || res.Output != string(formatted) {
+			t.Fatalf("a copy that differs only in format drifts or is not formatted: %+v\n%s", res.Drifted, res.Output)
+		}
+	}
+	res, err := Process("d.cue", strings.Replace(string(formatted), "b: 1", "b: 2", 1), helpers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Drifted) != 1 || res.Output != string(formatted) {
+		t.Fatalf("a changed copy does not drift or is not rewritten: %+v\n%s", res.Drifted, res.Output)
 	}
 }
