@@ -1,10 +1,8 @@
 package offline
 
 import (
-	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -149,42 +147,17 @@ func TestInvalidCorpusSecretsAreNotPrintedByAnyRelease(t *testing.T) {
 	}
 }
 
-// unreachableKubeconfig names a cluster where nothing listens: v1.11.0's
-// `dry-run --offline` exits 1 without a word when no kubeconfig is set.
-const unreachableKubeconfig = `apiVersion: v1
-kind: Config
-clusters:
-- name: none
-  cluster: {server: "https://127.0.0.1:1"}
-users:
-- name: none
-  user: {token: none}
-contexts:
-- name: none
-  context: {cluster: none, user: none}
-current-context: none
-`
-
-// releaseDryRun runs `vela dry-run --offline -d defs -f app` with an empty
-// HOME and a kubeconfig of no reachable cluster, and returns what it printed
-// on stdout and stderr.
+// releaseDryRun runs the release CLI bin's `vela dry-run --offline -d defs
+// -f app` with nothing of the machine's configuration (vela.DryRunOffline)
+// and returns what it printed on stdout and stderr.
 func releaseDryRun(t *testing.T, bin, defs, app string) (string, error) {
 	t.Helper()
 	home := t.TempDir()
-	kubeconfig := filepath.Join(home, "kubeconfig")
-	if err := os.WriteFile(kubeconfig, []byte(unreachableKubeconfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "dry-run", "--offline", "-d", defs, "-f", app)
-	cmd.Dir = home
-	cmd.Env = []string{"HOME=" + home, "KUBECONFIG=" + kubeconfig, "PATH=" + os.Getenv("PATH")}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
+	res := vela.DryRunOffline(ctx, bin, home, home, defs, app)
 	if ctx.Err() != nil {
-		t.Fatalf("vela dry-run of %s timed out: %v", filepath.Base(app), err)
+		t.Fatalf("vela dry-run of %s timed out: %v", filepath.Base(app), res.Err)
 	}
-	return out.String(), err
+	return res.Output(), res.Err
 }

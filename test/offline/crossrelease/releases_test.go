@@ -1,11 +1,9 @@
 package crossrelease
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -125,62 +123,22 @@ func tail(s string, n int) string {
 	return "..." + s[len(s)-n:]
 }
 
-// unreachableKubeconfig names a cluster at https://127.0.0.1:1, where
-// nothing listens: v1.11.0's `dry-run --offline` exits 1 without a word when
-// no kubeconfig is set, and with this one it renders (after logging that it
-// cannot load cuex packages from the cluster, a refused connection).
-const unreachableKubeconfig = `apiVersion: v1
-kind: Config
-clusters:
-- name: none
-  cluster: {server: "https://127.0.0.1:1"}
-users:
-- name: none
-  user: {token: none}
-contexts:
-- name: none
-  context: {cluster: none, user: none}
-current-context: none
-`
-
 // runCLI runs a release's vela CLI in dir with an empty HOME and a
-// kubeconfig of no reachable cluster: nothing of the machine's own
-// configuration takes part.
+// kubeconfig of no reachable cluster (vela.RunOffline): nothing of the
+// machine's own configuration takes part.
 func runCLI(t testing.TB, release, dir string, args ...string) cliResult {
 	t.Helper()
 	home, err := os.MkdirTemp(tmpRoot, "home-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	kubeconfig := filepath.Join(home, "kubeconfig")
-	if err := os.WriteFile(kubeconfig, []byte(unreachableKubeconfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, cliPath(release), args...)
-	cmd.Dir = dir
-	cmd.Env = append(cliEnv(home), "KUBECONFIG="+kubeconfig)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	start := time.Now()
-	err = cmd.Run()
+	res := vela.RunOffline(ctx, cliPath(release), home, dir, args...)
 	if ctx.Err() != nil {
-		err = fmt.Errorf("timed out after %v: %w", cliTimeout, err)
+		res.Err = fmt.Errorf("timed out after %v: %w", cliTimeout, res.Err)
 	}
-	return cliResult{stdout: out.String(), stderr: errb.String(), err: err, took: time.Since(start)}
-}
-
-// cliEnv is the environment of a CLI call: PATH and TMPDIR of ours, HOME a
-// fresh folder, and nothing of the machine's kubeconfig or vela settings.
-func cliEnv(home string) []string {
-	env := []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config")}
-	for _, k := range []string{"PATH", "TMPDIR", "LANG"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
-	return env
+	return cliResult{stdout: res.Stdout, stderr: res.Stderr, err: res.Err, took: res.Took}
 }
 
 // `vela addon package` of the staged addon succeeds on every release and

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ml-platform/ml-platform/pkg/stage"
+	"github.com/ml-platform/ml-platform/pkg/testenv/vela"
 )
 
 // testApp is one Application the releases render.
@@ -312,15 +313,15 @@ func TestRendersAgreeAcrossReleases(t *testing.T) {
 					t.Logf("skipped vela %s: %s", release, cannot)
 					continue
 				}
-				args := []string{"dry-run", "--offline", "-d", defs, "-f", app.file}
+				var more []string
 				if app.ns != "" {
 					// v1.9.13's dry-run renders into the CLI's namespace
 					// ("default") whatever the Application says; the
 					// controller of every release, and the CLIs of v1.10.9
 					// and v1.11.0, use the Application's.
-					args = append(args, "-n", app.ns)
+					more = []string{"-n", app.ns}
 				}
-				res := runCLI(t, release, repoRoot, args...)
+				res := runCLI(t, release, repoRoot, vela.DryRunArgs(defs, app.file, more...)...)
 				if res.err != nil {
 					t.Errorf("vela %s dry-run --offline of %s failed: %s", release, app.rel, res)
 					continue
