@@ -22,10 +22,11 @@ func sharedHelpers(t *testing.T) map[string]string {
 }
 
 // No definition writes out a line of a shared helper (cue) outside the
-// helper's inlined region: the Deployment-available formula, a TFJob's
-// state, the pod hardening, the apply-and-wait of helm-apply and
-// terraform-apply, a Configuration's state, the kind rule of a reference
-// field, the dataset types and the Terraform files each live once.
+// helper's inlined region: the Deployment-available formula, the serving
+// status and traffic weight, a TFJob's state, the pod hardening, the
+// apply-and-wait of helm-apply and terraform-apply, a Configuration's state,
+// the kind rule of a reference field, the dataset types and the Terraform
+// files each live once.
 func TestNoDefinitionCopiesAHelper(t *testing.T) {
 	helpers := sharedHelpers(t)
 	files, err := inline.Files(repoRoot, []string{"definitions", filepath.Join("test", "offline", "testdata", "definitions")})
@@ -60,7 +61,7 @@ func TestCopiedHelperCheckFiresForEveryHelper(t *testing.T) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	for _, must := range []string{"deployhealth", "tfjobstate", "hardening", "applyandwait", "tfstatus", "refkind", "datasettypes", "terraform/k8s-cluster-outputs.tf"} {
+	for _, must := range []string{"deployhealth", "servingstatus", "trafficweight", "tfjobstate", "hardening", "applyandwait", "tfstatus", "refkind", "datasettypes", "terraform/k8s-cluster-outputs.tf"} {
 		if helpers[must] == "" {
 			t.Errorf("no helper %s", must)
 		}
