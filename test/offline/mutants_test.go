@@ -48,7 +48,7 @@ var mutants = []mutant{
 	{"ml-model-training.cue", `[if Comp.traits != _|_ for t in Comp.traits {t}],`, `[],`,
 		"the component's own traits are dropped"},
 	// ---- ml-model-rollout ----
-	{"ml-model-rollout.cue", "fail: op.#Fail & {message: RollbackMessage}", "fail: {message: RollbackMessage}",
+	{"ml-model-rollout.cue", "fail: op.#Fail & {message: R.RollbackMessage}", "fail: {message: R.RollbackMessage}",
 		"a breached check no longer fails the step"},
 	{"ml-model-rollout.cue", "rollback:   0", "rollback:   10",
 		"a rollback leaves the canary its traffic"},
@@ -64,7 +64,7 @@ var mutants = []mutant{
 		"a silent Prometheus is asked at every reconcile (each failure counts against the engine's retries)"},
 	{"ml-model-rollout.cue", `if Answered if HoldDone if Last {"promote"},`, ``,
 		"a canary that passed every stage is never promoted"},
-	{"ml-model-rollout.cue", `waitHealthy: Mode == "promote" || Mode == "promoted"`, `waitHealthy: false`,
+	{"ml-model-rollout.cue", `waitHealthy: R.Mode == "promote" || R.Mode == "promoted"`, `waitHealthy: false`,
 		"the promotion does not wait for the component's health"},
 	{"ml-model-rollout.cue", `if Phase == "rolledBack" {"rolledBack"},`, ``,
 		"a rolled back rollout starts over on the next reconcile"},

@@ -19,6 +19,7 @@ type Traffic struct {
 	Labels            map[string]string
 	Model             string
 	From, To          time.Time
+	Since             time.Time     // when set, only the samples after it (what a writer has not sent yet)
 	Step              time.Duration // between samples; default 5s
 	RequestsPerSecond float64
 	ErrorRatio        float64       // share of requests that fail (status INTERNAL)
@@ -63,6 +64,9 @@ func (t Traffic) Series() []Series {
 		Labels: labels(map[string]string{"API": "predict", "entrypoint": "REST", "le": "+Inf"})})
 	micros := float64(t.Latency.Microseconds())
 	for at := t.From; !at.After(t.To); at = at.Add(step) {
+		if !t.Since.IsZero() && !at.After(t.Since) {
+			continue
+		}
 		total := t.RequestsPerSecond * at.Sub(t.From).Seconds()
 		ok.Samples = append(ok.Samples, Sample{at, total * (1 - t.ErrorRatio)})
 		failed.Samples = append(failed.Samples, Sample{at, total * t.ErrorRatio})
