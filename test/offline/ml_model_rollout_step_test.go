@@ -14,6 +14,8 @@ import (
 	"github.com/kubevela/workflow/api/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ml-platform/ml-platform/pkg/render/stepworld"
@@ -183,6 +185,27 @@ func (w *rolloutWorld) wantWeights(want ...int) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		w.t.Errorf("canary weights applied: %v, want %v", got, want)
+	}
+	// The route the step writes itself (from the live one) carries the last
+	// decision's weights, by backend Service.
+	if len(want) > 0 {
+		route := w.Get(schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "HTTPRoute"}, "ml-prod", "serving")
+		if route == nil {
+			w.t.Fatal("no HTTPRoute serving in ml-prod")
+		}
+		rules, _, _ := unstructured.NestedSlice(route.Object, "spec", "rules")
+		weights := map[string]int{}
+		for _, r := range rules {
+			refs, _, _ := unstructured.NestedSlice(r.(map[string]interface{}), "backendRefs")
+			for _, b := range refs {
+				bm := b.(map[string]interface{})
+				weights[bm["name"].(string)] = toInt(bm["weight"])
+			}
+		}
+		last := want[len(want)-1]
+		if weights["serving-canary"] != last || weights["serving-stable"] != 100-last {
+			w.t.Errorf("route weights %v, want serving-canary %d and serving-stable %d", weights, last, 100-last)
+		}
 	}
 	w.ForgetApplied()
 }

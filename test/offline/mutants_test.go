@@ -72,6 +72,8 @@ var mutants = []mutant{
 		"a new application revision continues the old revision's rollout"},
 	{"ml-model-rollout.cue", `stage:       "\(Stage+1)"`, `stage:       "\(Stage)"`,
 		"the next stage is not recorded (a restart would repeat a stage)"},
+	{"ml-model-rollout.cue", `"\(parameter.component)-\(p.name)": p.trafficPercentage`, `"\(parameter.component)-\(p.name)": 100`,
+		"the route the step writes itself no longer carries the decision's weights (KubeVela 1.9/1.10 keep the old split)"},
 	// Equivalent mutants, left out:
 	// - `wanted: [if spec.replicas != _|_ {spec.replicas}, 1][0]` with 0 for
 	//   1: the tfjob component always sets replicas (1 by default), and the
