@@ -7,6 +7,9 @@
 #   hack/tools/kwok               kwok
 #   hack/tools/vela/<release>     vela-core, vela (CLI) of one KubeVela release
 #   hack/tools/training-operator  training-operator (our own main.go)
+#   hack/tools/prometheus         prometheus (the server, without the web UI's
+#                                 builtinassets: tests use its HTTP API and its
+#                                 remote-write receiver)
 #
 # Usage: [VELA=<release>] hack/tools/build.sh [--force] [name...]     (no names: all of them)
 #
@@ -36,7 +39,7 @@ if [[ ! -f $TOOLS_DIR/vela/$VELA/go.mod || $VELA == */* ]]; then
   exit 1
 fi
 
-ALL=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok vela-core vela training-operator)
+ALL=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok vela-core vela training-operator prometheus)
 
 # spec NAME prints "<tool module dir> <upstream module> <package>" for NAME.
 spec() {
@@ -48,6 +51,7 @@ spec() {
     vela-core)         echo "vela/$VELA github.com/oam-dev/kubevela github.com/oam-dev/kubevela/cmd/core" ;;
     vela)              echo "vela/$VELA github.com/oam-dev/kubevela github.com/oam-dev/kubevela/references/cmd/cli" ;;
     training-operator) echo "training-operator github.com/kubeflow/training-operator ." ;;
+    prometheus)        echo "prometheus github.com/prometheus/prometheus github.com/prometheus/prometheus/cmd/prometheus" ;;
     *) echo "unknown binary $1 (known: ${ALL[*]})" >&2; return 1 ;;
   esac
 }
@@ -69,6 +73,8 @@ ldflags() {
       printf -- '-X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/component-base/version.buildDate=2026-01-01T00:00:00Z' ;;
     vela-core | vela)
       printf -- '-X github.com/oam-dev/kubevela/version.VelaVersion=%s -X github.com/oam-dev/kubevela/version.GitRevision=%s' "$2" "$2" ;;
+    prometheus)
+      printf -- '-X github.com/prometheus/common/version.Version=%s -X github.com/prometheus/common/version.Revision=%s' "$2" "$2" ;;
   esac
 }
 

@@ -54,6 +54,7 @@ var Formats = map[string]string{
 	`^/[^*?]*[^/*?]$`:                                "an absolute folder path such as /var/log/app, without wildcards or a trailing '/'",
 	`^/[^ ]*$`:                                       "an absolute URL path such as /metrics",
 	`^(https?|oci)://[^ ]+$`:                         "a URL starting with https://, http:// or oci://",
+	`^https?://[^ /?#]+(/[^ ?#]*)?$`:                 "a URL starting with http:// or https://, such as http://prometheus.monitoring:9090",
 	imageRepoPattern:                                 "an image repository in lower case without a tag, such as registry.example.com/team/model: the step adds the modelName as the tag",
 	imageRefPattern:                                  "an image reference such as registry.example.com/team/model:v1 (a lower-case repository, an optional tag and digest)",
 }

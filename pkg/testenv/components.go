@@ -17,10 +17,15 @@ const (
 	Kwok                  = "kwok"
 	VelaCore              = "vela-core"
 	TrainingOperator      = "training-operator"
+	Prometheus            = "prometheus"
 )
 
 // Components lists every component in start order.
-var Components = []string{Etcd, KubeAPIServer, KubeControllerManager, KubeScheduler, Kwok, TrainingOperator, VelaCore}
+//
+// Prometheus comes first: it needs nothing else, so Start launches it before
+// etcd and only waits for it at the end (it is ready in about a second, so
+// it adds no time to a start), and Stop stops it last.
+var Components = []string{Prometheus, Etcd, KubeAPIServer, KubeControllerManager, KubeScheduler, Kwok, TrainingOperator, VelaCore}
 
 // Port offsets from Environment.BasePort. With the default base 16000 the
 // apiserver listens on 127.0.0.1:16443.
@@ -35,6 +40,7 @@ const (
 	velaHealthPortOffset       = 81
 	operatorMetricsPortOffset  = 82
 	operatorHealthPortOffset   = 83
+	prometheusPortOffset       = 90
 	serviceClusterIPRange      = "10.96.0.0/16"
 	serviceAccountIssuer       = "https://kubernetes.default.svc.cluster.local"
 	fakeNodeAnnotationSelector = "kwok.x-k8s.io/node=fake"
@@ -67,6 +73,25 @@ func componentByName(name string) (component, error) {
 }
 
 var components = []component{
+	{
+		name: Prometheus, version: fixed(PrometheusVersion),
+		args: func(e *Environment) []string {
+			return []string{
+				"--config.file=" + e.path(prometheusConfigFile),
+				"--storage.tsdb.path=" + e.path("prometheus"),
+				"--storage.tsdb.retention.time=1d",
+				"--web.listen-address=127.0.0.1:" + e.port(prometheusPortOffset),
+				// Tests write the series of a canary through remote write
+				// (pkg/testenv/promwrite): there is nothing to scrape.
+				"--web.enable-remote-write-receiver",
+				"--log.level=warn",
+			}
+		},
+		healthURL:   func(e *Environment) string { return e.url("http", prometheusPortOffset) + "/-/ready" },
+		portOffsets: []int{prometheusPortOffset},
+		// Its TSDB head is test data; a quick stop loses nothing that matters.
+		maxStopGrace: 2 * time.Second,
+	},
 	{
 		name: Etcd, version: fixed(EtcdVersion),
 		args: func(e *Environment) []string {

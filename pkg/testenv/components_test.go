@@ -19,6 +19,7 @@ func TestVersionsMatchToolModules(t *testing.T) {
 		"vela/v1.10.9":      "github.com/oam-dev/kubevela v1.10.9",
 		"vela/v1.11.0":      "github.com/oam-dev/kubevela v1.11.0",
 		"training-operator": "github.com/kubeflow/training-operator " + TrainingOperatorVersion,
+		"prometheus":        "github.com/prometheus/prometheus " + PrometheusVersion,
 	} {
 		data, err := os.ReadFile(filepath.Join("..", "..", "hack", "tools", dir, "go.mod"))
 		if err != nil {
@@ -79,6 +80,10 @@ func TestComponentCommands(t *testing.T) {
 		{KubeScheduler, "/cache/bin/kube-scheduler-" + KubernetesVersion, []string{"--kubeconfig=/state/kubeconfig", "--leader-elect=false"}},
 		{Kwok, "/cache/bin/kwok-" + KwokVersion, []string{"--config=/state/kwok-stages.yaml", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake"}},
 		{TrainingOperator, "/cache/bin/training-operator-" + TrainingOperatorVersion, []string{"--health-probe-bind-address=127.0.0.1:16083"}},
+		{Prometheus, "/cache/bin/prometheus-" + PrometheusVersion, []string{
+			"--config.file=/state/prometheus.yml", "--storage.tsdb.path=/state/prometheus",
+			"--web.listen-address=127.0.0.1:16090", "--web.enable-remote-write-receiver",
+		}},
 		{VelaCore, "/cache/bin/vela-core-" + DefaultKubeVelaRelease, []string{
 			"--use-webhook=false", "--enable-leader-election=false", "--enable-cluster-gateway=false",
 			"--health-addr=127.0.0.1:16081", "--kube-api-qps=500",
@@ -192,5 +197,33 @@ func TestLaunchRefusesAPortHeldByAnotherProcess(t *testing.T) {
 	err = e.checkPortsFree(mustComponent(Kwok))
 	if err == nil || !strings.Contains(err.Error(), "in use by another process") {
 		t.Errorf("checkPortsFree = %v, want an error about the port in use", err)
+	}
+}
+
+func TestPrometheusURLFollowsTheBasePort(t *testing.T) {
+	e := &Environment{BasePort: 25000}
+	if got, want := e.PrometheusURL(), "http://127.0.0.1:25090"; got != want {
+		t.Errorf("PrometheusURL() = %s, want %s", got, want)
+	}
+	if got, want := mustComponent(Prometheus).healthURL(e), "http://127.0.0.1:25090/-/ready"; got != want {
+		t.Errorf("health URL = %s, want %s", got, want)
+	}
+	if err := e.StopComponent("kubelet"); err == nil {
+		t.Error("StopComponent(kubelet) did not fail")
+	}
+}
+
+func TestPrometheusConfigIsWrittenIntoTheStateDir(t *testing.T) {
+	e := &Environment{StateDir: filepath.Join(t.TempDir(), "state")}
+	e.setDefaults()
+	if err := e.writePrometheusConfig(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(e.StateDir, "prometheus.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "scrape_configs") {
+		t.Errorf("the test Prometheus scrapes nothing, but its config has scrape_configs:\n%s", data)
 	}
 }

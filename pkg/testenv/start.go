@@ -45,6 +45,13 @@ func (e *Environment) Start(ctx context.Context) (cfg *rest.Config, err error) {
 			s.rollBack()
 		}
 	}()
+	// Prometheus needs nothing else: launched first, waited for last.
+	if err := e.writePrometheusConfig(); err != nil {
+		return nil, err
+	}
+	if _, err := s.launch(Prometheus); err != nil {
+		return nil, err
+	}
 	if err := s.run(ctx, Etcd); err != nil {
 		return nil, err
 	}
@@ -68,6 +75,9 @@ func (e *Environment) Start(ctx context.Context) (cfg *rest.Config, err error) {
 		return nil, err
 	}
 	if err := e.waitForCluster(ctx, cs); err != nil {
+		return nil, err
+	}
+	if err := s.wait(ctx, Prometheus); err != nil {
 		return nil, err
 	}
 	e.logf("control plane ready; KUBECONFIG=%s", e.Kubeconfig())

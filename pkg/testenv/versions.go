@@ -10,6 +10,9 @@ const (
 	EtcdVersion             = "v3.5.35"
 	KwokVersion             = "v0.7.0"
 	TrainingOperatorVersion = "v1.8.1"
+	// PrometheusVersion is the Go module version of the Prometheus server
+	// (module v0.316.0 is Prometheus 3.16.0).
+	PrometheusVersion = "v0.316.0"
 )
 
 // KubeVela releases the control plane can run: vela-core, the vela CLI, the

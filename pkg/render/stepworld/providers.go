@@ -48,6 +48,19 @@ func (w *World) applyObjects(ctx context.Context, _ string, _ string, objs ...*u
 		existing := &unstructured.Unstructured{}
 		existing.SetGroupVersionKind(o.GroupVersionKind())
 		err := w.Client.Get(ctx, client.ObjectKeyFromObject(o), existing)
+		// The API server stamps the writer's managedFields entry with the
+		// time of a write that changes the object.
+		changed := apierrors.IsNotFound(err) || err == nil && (!sameSpec(existing.Object, o.Object) ||
+			!equalStrings(existing.GetLabels(), o.GetLabels()) || !equalStrings(existing.GetAnnotations(), o.GetAnnotations()))
+		switch {
+		case changed:
+			o.SetManagedFields([]metav1.ManagedFieldsEntry{{
+				Manager: "kubevela", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: o.GetAPIVersion(),
+				Time: &metav1.Time{Time: w.Now().UTC()},
+			}})
+		case err == nil:
+			o.SetManagedFields(existing.GetManagedFields())
+		}
 		switch {
 		case apierrors.IsNotFound(err):
 			o.SetGeneration(1)
@@ -90,6 +103,18 @@ func (w *World) applyObjects(ctx context.Context, _ string, _ string, objs ...*u
 		}
 	}
 	return nil
+}
+
+func equalStrings(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
 }
 
 // sameSpec reports whether two objects agree on everything but metadata and

@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"cuelang.org/go/cue"
 	oamv1alpha1 "github.com/kubevela/pkg/apis/oam/v1alpha1"
@@ -86,6 +87,10 @@ type World struct {
 	// copy), from the folder defsDir.
 	defs    *render.Renderer
 	defsDir string
+	// Now is the API server's clock: an apply that creates or changes an
+	// object stamps its managedFields entry with it, as the API server does
+	// (the fake client keeps no managedFields). Default: time.Now.
+	Now func() time.Time
 }
 
 // New returns a world for the Application appYAML (in namespace "default"
@@ -118,6 +123,7 @@ func New(t testing.TB, defs *render.Renderer, defsDir, appYAML string, objs ...c
 		App:      app,
 		Revision: app.Name + "-v1",
 		Session:  "session-1",
+		Now:      time.Now,
 	}
 }
 
