@@ -68,6 +68,45 @@ func TestLatencyBucketsAreTFServings(t *testing.T) {
 // hack/tools/build.sh builds, writes a canary's traffic through remote
 // write and reads the error ratio and p99 latency back with PromQL.
 func TestWriteAndQueryARealPrometheus(t *testing.T) {
+	base := startPrometheus(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	now := time.Now().Truncate(time.Second)
+	pod := map[string]string{"namespace": "ml-prod", "pod": "serving-canary-7d9f8-abcde"}
+	traffic := Traffic{Labels: pod, Model: "mymodel", From: now.Add(-2 * time.Minute), To: now,
+		RequestsPerSecond: 10, ErrorRatio: 0.071, Latency: 600 * time.Millisecond}
+	if err := Write(ctx, base, traffic.Series()); err != nil {
+		t.Fatal(err)
+	}
+	sel := `namespace="ml-prod",pod=~"serving-canary-[a-z0-9]+-[a-z0-9]+"`
+	for _, c := range []struct {
+		query    string
+		min, max float64
+	}{
+		// increase() extrapolates to the window's edges: about 10/s over 60 s
+		{`sum(increase(:tensorflow:serving:request_count{` + sel + `}[60s]))`, 550, 650},
+		{`(sum(increase(:tensorflow:serving:request_count{` + sel + `,status!="OK"}[60s])) or vector(0)) / sum(increase(:tensorflow:serving:request_count{` + sel + `}[60s]))`, 0.0709, 0.0711},
+		// 600 ms lies in the bucket (393 ms, 708 ms] (10·1.8^18, 10·1.8^19 µs): the quantile interpolates inside it
+		{`histogram_quantile(0.99, sum by (le) (increase(:tensorflow:serving:request_latency_bucket{` + sel + `}[60s]))) / 1000`, 393, 709},
+	} {
+		v, ok, err := Query(ctx, base, c.query, now)
+		if err != nil || !ok || v < c.min || v > c.max {
+			t.Errorf("%s = %v (ok %v, err %v), want %v..%v", c.query, v, ok, err, c.min, c.max)
+		}
+	}
+	// a pod of the stable predictor is not the canary's
+	if _, ok, err := Query(ctx, base, `sum(increase(:tensorflow:serving:request_count{namespace="ml-prod",pod=~"serving-stable-[a-z0-9]+-[a-z0-9]+"}[60s]))`, now); err != nil || ok {
+		t.Errorf("the stable predictor has series (ok %v, err %v)", ok, err)
+	}
+	// what Write sends is snappy's block format
+	if _, err := s2.Decode(nil, s2.EncodeSnappy(nil, Encode(traffic.Series()))); err != nil {
+		t.Error(err)
+	}
+}
+
+// startPrometheus runs the Prometheus binary that hack/tools/build.sh builds
+// with its remote-write receiver on and returns its base URL.
+func startPrometheus(t *testing.T) string {
 	home, _ := os.UserHomeDir()
 	bin := filepath.Join(home, ".cache", "ml-platform", "bin", "prometheus-v0.316.0")
 	if dir := os.Getenv("ML_PLATFORM_CACHE"); dir != "" {
@@ -109,36 +148,45 @@ func TestWriteAndQueryARealPrometheus(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	return base
+}
 
-	now := time.Now().Truncate(time.Second)
-	pod := map[string]string{"namespace": "ml-prod", "pod": "serving-canary-7d9f8-abcde"}
-	traffic := Traffic{Labels: pod, Model: "mymodel", From: now.Add(-2 * time.Minute), To: now,
-		RequestsPerSecond: 10, ErrorRatio: 0.071, Latency: 600 * time.Millisecond}
-	if err := Write(ctx, base, traffic.Series()); err != nil {
-		t.Fatal(err)
-	}
-	sel := `namespace="ml-prod",pod=~"serving-canary-[a-z0-9]+-[a-z0-9]+"`
-	for _, c := range []struct {
-		query    string
-		min, max float64
-	}{
-		// increase() extrapolates to the window's edges: about 10/s over 60 s
-		{`sum(increase(:tensorflow:serving:request_count{` + sel + `}[60s]))`, 550, 650},
-		{`(sum(increase(:tensorflow:serving:request_count{` + sel + `,status!="OK"}[60s])) or vector(0)) / sum(increase(:tensorflow:serving:request_count{` + sel + `}[60s]))`, 0.0709, 0.0711},
-		// 600 ms lies in the bucket (393 ms, 708 ms] (10·1.8^18, 10·1.8^19 µs): the quantile interpolates inside it
-		{`histogram_quantile(0.99, sum by (le) (increase(:tensorflow:serving:request_latency_bucket{` + sel + `}[60s]))) / 1000`, 393, 709},
-	} {
-		v, ok, err := Query(ctx, base, c.query, now)
-		if err != nil || !ok || v < c.min || v > c.max {
-			t.Errorf("%s = %v (ok %v, err %v), want %v..%v", c.query, v, ok, err, c.min, c.max)
+// TestFeedKeepsWriting feeds a real Prometheus at one write a second and
+// changes the traffic on the way: the counters keep growing and the error
+// ratio follows the change.
+func TestFeedKeepsWriting(t *testing.T) {
+	base := startPrometheus(t)
+	var failed []error
+	f := &Feed{URL: base, OnError: func(err error) { failed = append(failed, err) }, Traffic: Traffic{
+		Labels: map[string]string{"namespace": "ml-prod", "pod": "serving-canary-7d9f8-abcde"}, Model: "mymodel",
+		Step: time.Second, RequestsPerSecond: 10,
+	}}
+	f.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	count := func() float64 {
+		v, _, err := Query(ctx, base, `sum(:tensorflow:serving:request_count{pod="serving-canary-7d9f8-abcde"})`, time.Now())
+		if err != nil {
+			t.Fatal(err)
 		}
+		return v
 	}
-	// a pod of the stable predictor is not the canary's
-	if _, ok, err := Query(ctx, base, `sum(increase(:tensorflow:serving:request_count{namespace="ml-prod",pod=~"serving-stable-[a-z0-9]+-[a-z0-9]+"}[60s]))`, now); err != nil || ok {
-		t.Errorf("the stable predictor has series (ok %v, err %v)", ok, err)
+	first := count()
+	if first < 1100 { // two minutes of history at 10/s
+		t.Errorf("after the first write %v requests, want at least 1100", first)
 	}
-	// what Write sends is snappy's block format
-	if _, err := s2.Decode(nil, s2.EncodeSnappy(nil, Encode(traffic.Series()))); err != nil {
-		t.Error(err)
+	time.Sleep(2500 * time.Millisecond)
+	if later := count(); later < first+15 {
+		t.Errorf("requests went from %v to %v in 2.5 s, want about 25 more", first, later)
+	}
+	f.Set(func(tr *Traffic) { tr.ErrorRatio = 0.5 })
+	time.Sleep(2500 * time.Millisecond)
+	f.Stop()
+	failedNow, _, err := Query(ctx, base, `sum(:tensorflow:serving:request_count{pod="serving-canary-7d9f8-abcde",status!="OK"})`, time.Now())
+	if err != nil || failedNow < 500 {
+		t.Errorf("failed requests after the change: %v (err %v), want the new ratio applied to the counters", failedNow, err)
+	}
+	if len(failed) > 0 {
+		t.Errorf("writes failed: %v", failed)
 	}
 }
