@@ -222,6 +222,16 @@ func toInt(v interface{}) int {
 	return -1
 }
 
+// versionRecord returns the model-version record of version.
+func (w *rolloutWorld) versionRecord(version string) *corev1.ConfigMap {
+	w.t.Helper()
+	cm := &corev1.ConfigMap{}
+	if err := w.Client.Get(context.Background(), client.ObjectKey{Namespace: "ml", Name: "model-version-" + version}, cm); err != nil {
+		w.t.Fatalf("record of %s: %v", version, err)
+	}
+	return cm
+}
+
 // record returns the rollout record's data.
 func (w *rolloutWorld) record() map[string]string {
 	w.t.Helper()
@@ -285,6 +295,65 @@ var rolloutStepCases = []stepCase{
 		w.wantRecord("message", "canary mymodel-v2 promoted: it serves 100 % after stages 10, 50, 100 %")
 		if got := len(w.Applied()); got != 0 {
 			t.Errorf("%d applies left unchecked", got)
+		}
+	}},
+	{"a promotion marks the canary's record as serving prod; the records this application wrote are kept", func(t testing.TB) {
+		w := newRolloutWorld(t)
+		// both records written by this application's checkpoint step, v1 from
+		// an earlier promotion
+		own := func(version string, labels, data map[string]string) {
+			cm := w.versionRecord(version)
+			cm.Labels["app.oam.dev/name"], cm.Labels["app.oam.dev/namespace"] = "pipeline", "ml"
+			for k, v := range labels {
+				cm.Labels[k] = v
+			}
+			for k, v := range data {
+				cm.Data[k] = v
+			}
+			if err := w.Client.Update(context.Background(), cm); err != nil {
+				t.Fatal(err)
+			}
+		}
+		own("mymodel-v1", map[string]string{"ml-platform.oam.dev/serves-prod": "true"},
+			map[string]string{"serves-prod-since": "2026-11-01T08:00:00Z", "serves-prod-after": "mymodel-v0"})
+		own("mymodel-v2", nil, nil)
+		w.at(0, roRunning, roHold(10, 1, 0, 200))
+		// applied again (the apply labels what it applied with its hash)
+		for _, v := range []string{"mymodel-v1", "mymodel-v2"} {
+			if w.versionRecord(v).Labels["oam.dev/render-hash"] == "" {
+				t.Errorf("record %s was not applied again while the rollout holds", v)
+			}
+		}
+		if w.versionRecord("mymodel-v1").Labels["ml-platform.oam.dev/serves-prod"] != "true" {
+			t.Errorf("before the promotion, mymodel-v1's record lost its serves-prod label")
+		}
+		w.at(60, roRunning, "canary mymodel-v2: stage 1 of 3 passed (10 %, 200 requests); now 50 % traffic")
+		w.at(121, roRunning, "canary mymodel-v2: stage 2 of 3 passed (50 %, 200 requests); now 100 % traffic")
+		stepWantPhase(t, w.runAt(181), roRunning)
+		w.wantRecord("servingAfter", "mymodel-v1")
+		v2 := w.versionRecord("mymodel-v2")
+		if v2.Labels["ml-platform.oam.dev/serves-prod"] != "true" {
+			t.Errorf("the promoted mymodel-v2's record has no serves-prod label: %v", v2.Labels)
+		}
+		if d := v2.Data; d["serves-prod-since"] != "2026-12-07T12:03:01Z" || d["serves-prod-after"] != "mymodel-v1" || d["image"] != "myrepo/mymodel:mymodel-v2" {
+			t.Errorf("the promoted mymodel-v2's record data: %v", d)
+		}
+		v1 := w.versionRecord("mymodel-v1")
+		if l, ok := v1.Labels["ml-platform.oam.dev/serves-prod"]; ok {
+			t.Errorf("the replaced mymodel-v1's record still serves prod (%q)", l)
+		}
+		if d := v1.Data; d["serves-prod-since"] != "" || d["serves-prod-after"] != "" || d["image"] != "myrepo/mymodel:mymodel-v1" {
+			t.Errorf("the replaced mymodel-v1's record data: %v", d)
+		}
+	}},
+	{"records another application wrote are left alone", func(t testing.TB) {
+		w := roHealthyTo100(t)
+		stepWantPhase(t, w.runAt(181), roRunning)
+		w.wantRecord("servingVersion", "mymodel-v2")
+		for _, v := range []string{"mymodel-v1", "mymodel-v2"} {
+			if cm := w.versionRecord(v); cm.Labels["oam.dev/render-hash"] != "" || len(cm.Labels) != 1 {
+				t.Errorf("record %s, written by another application, was applied: labels %v", v, cm.Labels)
+			}
 		}
 	}},
 	{"the canary's queries select its pods and the stage's window", func(t testing.TB) {
@@ -459,3 +528,35 @@ func (w *rolloutWorld) setProperty(key string, value interface{}) {
 }
 
 func TestRolloutStep(t *testing.T) { runStepCases(t, rolloutStepCases) }
+
+// The rollout example deploys mymodel-v2 in prod with no traffic and a
+// PodMonitor for its metrics; its rollout step names predictors of that
+// component and the series the PodMonitor's scrape labels.
+func TestRolloutExample(t *testing.T) {
+	res := renderFile(t, "examples/rollout/app.yaml")
+	const comp = "my-tfserving-prod"
+	route := mustFind(t, res, "HTTPRoute", comp)
+	weights := map[string]int{}
+	rules, _, _ := unstructured.NestedSlice(route.Object, "spec", "rules")
+	for _, r := range rules {
+		refs, _, _ := unstructured.NestedSlice(r.(map[string]interface{}), "backendRefs")
+		for _, b := range refs {
+			bm := b.(map[string]interface{})
+			weights[bm["name"].(string)] = toInt(bm["weight"])
+		}
+	}
+	assertEqual(t, "prod route weights before the rollout", weights, map[string]int{comp + "-stable": 100, comp + "-canary": 0})
+	for _, p := range []string{"stable", "canary"} {
+		mustFind(t, res, "Deployment", comp+"-"+p)
+	}
+	pm := mustFind(t, res, "PodMonitor", comp)
+	assertEqual(t, "PodMonitor selector", field(t, pm, "spec", "selector"), map[string]interface{}{
+		"matchLabels": map[string]interface{}{"app.oam.dev/name": "ml-rollout", "ml-platform.oam.dev/metrics": comp},
+	})
+	var names []string
+	for _, s := range res.App.Spec.Workflow.Steps {
+		names = append(names, s.Name+":"+s.Type)
+	}
+	assertEqual(t, "workflow", strings.Join(names, " "), "train-model:ml-model-training evaluate-model:suspend save-model:ml-model-checkpoint "+
+		"serve-model-in-dev:ml-model-serving evaluate-serving:suspend serve-model-in-prod:ml-model-serving roll-out-in-prod:ml-model-rollout")
+}

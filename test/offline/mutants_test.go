@@ -74,6 +74,16 @@ var mutants = []mutant{
 		"the next stage is not recorded (a restart would repeat a stage)"},
 	{"ml-model-rollout.cue", `"\(parameter.component)-\(p.name)": p.trafficPercentage`, `"\(parameter.component)-\(p.name)": 100`,
 		"the route the step writes itself no longer carries the decision's weights (KubeVela 1.9/1.10 keep the old split)"},
+	{"ml-model-rollout.cue", `for v, r in load.result.records if r.owned {`, `for v, r in load.result.records if r.owned if Promoting {`,
+		"the records this application wrote are not applied while the rollout holds (its garbage collection would take them)"},
+	{"ml-model-rollout.cue", `for v, r in load.result.records if r.owned {`, `for v, r in load.result.records {`,
+		"records of other applications are applied (KubeVela refuses or takes them over)"},
+	{"ml-model-rollout.cue", `for k, l in r.labels if !Promoting || k != Serves {`, `for k, l in r.labels {`,
+		"a promotion leaves the replaced version's record marked as serving the env"},
+	{"ml-model-rollout.cue", `"serves-\(parameter.env)-after": StableName`, `"serves-\(parameter.env)-after": CanaryName`,
+		"the promoted record names itself, not the version to roll back to"},
+	{"ml-model-rollout.cue", `Promoting: Mode == "promote" || Mode == "promoted"`, `Promoting: Mode == "promoted"`,
+		"the reconcile that promotes does not mark the canary's record"},
 	// Equivalent mutants, left out:
 	// - `wanted: [if spec.replicas != _|_ {spec.replicas}, 1][0]` with 0 for
 	//   1: the tfjob component always sets replicas (1 by default), and the

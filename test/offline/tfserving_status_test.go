@@ -12,7 +12,9 @@ import (
 
 // ---- tfserving health and status, evaluated as the application controller does ----
 
-func servingHealth(t *testing.T, params map[string]interface{}, deployments map[string]map[string]interface{}) (bool, string) {
+// servingHealth evaluates the health and status with the live Deployments of
+// the predictors and, when given, the live route (output "route").
+func servingHealth(t *testing.T, params map[string]interface{}, deployments map[string]map[string]interface{}, route ...map[string]interface{}) (bool, string) {
 	t.Helper()
 	def, err := render.LoadDefinitionFile(filepath.Join(repoRoot, "definitions", "tfserving.cue"))
 	if err != nil {
@@ -39,6 +41,9 @@ func servingHealth(t *testing.T, params map[string]interface{}, deployments map[
 		}
 		labels["ml-platform.oam.dev/predictor"] = name
 		outputs["deployment_"+strings.ReplaceAll(name, "-", "_")] = d
+	}
+	if len(route) > 0 {
+		outputs["route"] = route[0]
 	}
 	ctx := map[string]interface{}{
 		"output":  map[string]interface{}{"apiVersion": "v1", "kind": "Service", "metadata": map[string]interface{}{"name": "srv"}},
@@ -128,4 +133,25 @@ func TestServingHealthAndStatus(t *testing.T) {
 	}}
 	_, msg = servingHealth(t, unresolved, map[string]map[string]interface{}{"model-predictor": loaded})
 	assertEqual(t, "message once the step deployed the version", msg, "model-predictor: 1/1 ready, 100% traffic")
+
+	// After a rollout: the live route's weights, not the properties', are
+	// the traffic each predictor gets (an HTTPRoute or an Istio VirtualService).
+	named := func(name string) map[string]interface{} {
+		d := liveDeployment(1, 3, ready(3))
+		d["metadata"].(map[string]interface{})["name"] = name
+		return d
+	}
+	rolled := map[string]map[string]interface{}{"model-a-predictor": named("srv-model-a-predictor"), "model-b-predictor": named("srv-model-b-predictor")}
+	_, msg = servingHealth(t, prod, rolled, map[string]interface{}{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+		"spec": map[string]interface{}{"rules": []interface{}{map[string]interface{}{"backendRefs": []interface{}{
+			map[string]interface{}{"name": "srv-model-a-predictor", "port": int64(8501), "weight": int64(0)},
+			map[string]interface{}{"name": "srv-model-b-predictor", "port": int64(8501), "weight": int64(100)},
+		}}}}})
+	assertEqual(t, "message with the route's weights", msg, "model-a-predictor: 3/3 ready, 0% traffic; model-b-predictor: 3/3 ready, 100% traffic")
+	_, msg = servingHealth(t, prod, rolled, map[string]interface{}{"apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService",
+		"spec": map[string]interface{}{"http": []interface{}{map[string]interface{}{"route": []interface{}{
+			map[string]interface{}{"destination": map[string]interface{}{"host": "srv-model-a-predictor"}, "weight": int64(50)},
+			map[string]interface{}{"destination": map[string]interface{}{"host": "srv-model-b-predictor"}, "weight": int64(50)},
+		}}}}})
+	assertEqual(t, "message with the virtual service's weights", msg, "model-a-predictor: 3/3 ready, 50% traffic; model-b-predictor: 3/3 ready, 50% traffic")
 }
