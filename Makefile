@@ -83,8 +83,8 @@ e2e-releases: ## The e2e suite on the other supported releases (embedded control
 e2e-kind: ## The e2e suite on a kind cluster (skipped with a clear message where Docker does not run).
 	E2E_CLUSTER=kind go test -v -count=1 -timeout 60m ./test/e2e/ -ginkgo.v
 
-demo: tools ## The seed's ML pipeline end to end (YES=1 resumes the evaluation gates without asking).
-	go run ./cmd/demo $(if $(YES),--yes,)
+demo: tools ## The seed's ML pipeline end to end (YES=1 resumes the evaluation gates without asking; CANARY=good|bad: its prod step is a canary rollout checked in Prometheus).
+	go run ./cmd/demo $(if $(YES),--yes,) $(if $(CANARY),--canary $(CANARY),) $(if $(PROMETHEUS),--prometheus $(PROMETHEUS),)
 
 bench: ## Render benchmark: our pipeline vs built-in webservice apps of the same object count.
 	go test -run '^$$' -bench . -benchmem ./test/bench/...

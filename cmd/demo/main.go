@@ -6,7 +6,12 @@
 // It runs on $KUBECONFIG when set, else on the embedded control plane of
 // pkg/testenv (started if needed and left running: `make down` stops it).
 //
+// --canary good|bad runs examples/rollout/app.yaml instead, whose prod step
+// is a canary rollout checked in Prometheus (see canary.go): a healthy canary
+// is promoted, a failing one rolled back.
+//
 //	go run ./cmd/demo [--yes] [--namespace ml-demo] [--app examples/pipeline/app.yaml]
+//	go run ./cmd/demo --canary bad [--prometheus URL] [--rollout-interval 20s]
 package main
 
 import (
@@ -44,19 +49,48 @@ import (
 )
 
 type options struct {
-	yes       bool
-	namespace string
-	appFile   string
-	timeout   time.Duration
+	yes             bool
+	namespace       string
+	appFile         string
+	timeout         time.Duration
+	canary          string
+	prometheus      string
+	rolloutInterval time.Duration
 }
+
+const (
+	pipelineExample = "examples/pipeline/app.yaml"
+	rolloutExample  = "examples/rollout/app.yaml"
+)
 
 func main() {
 	var o options
 	flag.BoolVar(&o.yes, "yes", false, "resume the evaluation gates without asking")
-	flag.StringVar(&o.namespace, "namespace", "ml-demo", "the namespace to run the pipeline in")
-	flag.StringVar(&o.appFile, "app", "examples/pipeline/app.yaml", "the pipeline Application")
+	flag.StringVar(&o.namespace, "namespace", "", "the namespace to run the pipeline in (default ml-demo, with --canary ml-canary)")
+	flag.StringVar(&o.appFile, "app", "", "the pipeline Application (default "+pipelineExample+", with --canary "+rolloutExample+")")
 	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "give up after this long")
+	flag.StringVar(&o.canary, "canary", "", "good or bad: run the pipeline whose prod step is a canary rollout, with a healthy or a failing canary")
+	flag.StringVar(&o.prometheus, "prometheus", "", "with --canary: the Prometheus the rollout asks, with its remote-write receiver on (default: the embedded control plane's)")
+	flag.DurationVar(&o.rolloutInterval, "rollout-interval", 20*time.Second, "with --canary: how long each rollout stage holds")
 	flag.Parse()
+	if o.canary != "" && o.canary != "good" && o.canary != "bad" {
+		fmt.Fprintf(os.Stderr, "demo: --canary must be good or bad, got %q\n", o.canary)
+		os.Exit(2)
+	}
+	if o.appFile == "" {
+		o.appFile = pipelineExample
+		if o.canary != "" {
+			o.appFile = rolloutExample
+		}
+	}
+	// the acts in their own namespaces: both examples name their prod
+	// component my-tfserving-prod
+	if o.namespace == "" {
+		o.namespace = "ml-demo"
+		if o.canary != "" {
+			o.namespace = "ml-canary"
+		}
+	}
 	klog.SetLogger(logr.Discard())
 	ctrllog.SetLogger(logr.New(ctrllog.NullLogSink{}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -77,9 +111,16 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	kubeconfig, embedded, err := cluster(ctx)
+	kubeconfig, env, err := cluster(ctx)
 	if err != nil {
 		return err
+	}
+	embedded := env != nil
+	if o.canary != "" && o.prometheus == "" {
+		if !embedded {
+			return errors.New("--canary on the cluster of KUBECONFIG needs --prometheus <URL> (PROMETHEUS=<URL>): a Prometheus with its remote-write receiver on that vela-core reaches")
+		}
+		o.prometheus = env.PrometheusURL()
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
@@ -101,7 +142,7 @@ func run(ctx context.Context, o options) error {
 	defer os.RemoveAll(home)
 	v := &vela.CLI{Bin: bin, Kubeconfig: kubeconfig, Home: home}
 
-	if err := testAPIs(ctx, cfg, embedded); err != nil {
+	if err := testAPIs(ctx, cfg, embedded, o.canary != ""); err != nil {
 		return err
 	}
 	if err := enableAddon(ctx, v, embedded); err != nil {
@@ -122,6 +163,18 @@ func run(ctx context.Context, o options) error {
 	}
 	if err := seedEarlierVersion(ctx, c, o.namespace); err != nil {
 		return err
+	}
+	if o.canary != "" {
+		predictors, err := fixtures.PointRollouts(app, o.prometheus, o.rolloutInterval)
+		if err != nil {
+			return err
+		}
+		say("the rollout asks Prometheus at %s and holds each stage %s (the example says 2m)", o.prometheus, o.rolloutInterval)
+		stopFeed, err := startCanaryFeed(o.prometheus, o.canary, o.namespace+"-prod", predictors)
+		if err != nil {
+			return err
+		}
+		defer stopFeed()
 	}
 
 	say("vela up -f %s -n %s", o.appFile, o.namespace)
@@ -149,6 +202,9 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	report(ctx, c, v, o.namespace, final)
+	if o.canary == "bad" {
+		return rolledBack(final, began)
+	}
 	if final.Status.Phase != "running" {
 		return fmt.Errorf("the pipeline ended %s", final.Status.Phase)
 	}
@@ -159,37 +215,42 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
-// cluster returns $KUBECONFIG, or starts (or reuses) the embedded control plane.
-func cluster(ctx context.Context) (kubeconfig string, embedded bool, err error) {
+// cluster returns $KUBECONFIG, or starts (or reuses) the embedded control
+// plane and returns it too.
+func cluster(ctx context.Context) (kubeconfig string, env *testenv.Environment, err error) {
 	if kc := os.Getenv("KUBECONFIG"); kc != "" {
 		say("using the cluster of KUBECONFIG=%s", kc)
-		return kc, false, nil
+		return kc, nil, nil
 	}
-	env := &testenv.Environment{Out: os.Stdout}
+	env = &testenv.Environment{Out: os.Stdout}
 	if missing := env.MissingBinaries(); len(missing) > 0 {
 		say("building the embedded control plane (%s); a cold build takes 20-30 minutes on 2 cores", strings.Join(missing, ", "))
 		cmd := exec.CommandContext(ctx, "bash", "hack/tools/build.sh")
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		if err := cmd.Run(); err != nil {
-			return "", false, fmt.Errorf("failed to build the control plane: %w", err)
+			return "", nil, fmt.Errorf("failed to build the control plane: %w", err)
 		}
 	}
 	say("starting the embedded control plane: KubeVela %s, Kubernetes %s", env.KubeVela, testenv.KubernetesVersion)
 	if _, err := env.Start(ctx); err != nil {
-		return "", false, err
+		return "", nil, err
 	}
-	return env.Kubeconfig(), true, nil
+	return env.Kubeconfig(), env, nil
 }
 
-// testAPIs makes sure the APIs the pipeline renders exist: on the embedded
-// control plane the suite's CRDs are installed; on another cluster a missing
-// Gateway API is reported (tfserving routes with HTTPRoute by default).
-func testAPIs(ctx context.Context, cfg *rest.Config, embedded bool) error {
-	if embedded {
-		say("installing the Gateway API CRDs into the embedded control plane")
-		return testenv.InstallExtras(ctx, cfg, testenv.GatewayAPI)
+// testAPIs makes sure the APIs the pipeline renders exist on the embedded
+// control plane: the Gateway API (tfserving routes with HTTPRoute by
+// default) and, for the canary act, the PodMonitor of arms-metrics.
+func testAPIs(ctx context.Context, cfg *rest.Config, embedded, canary bool) error {
+	if !embedded {
+		return nil
 	}
-	return nil
+	if canary {
+		say("installing the Gateway API and PodMonitor CRDs into the embedded control plane")
+		return testenv.InstallExtras(ctx, cfg, testenv.GatewayAPI, testenv.PodMonitor)
+	}
+	say("installing the Gateway API CRDs into the embedded control plane")
+	return testenv.InstallExtras(ctx, cfg, testenv.GatewayAPI)
 }
 
 func enableAddon(ctx context.Context, v *vela.CLI, embedded bool) error {
@@ -257,16 +318,17 @@ func removePreviousRun(ctx context.Context, c client.Client, ns, name string) er
 	}
 }
 
-// seedEarlierVersion records mymodel-v1 unless a record exists. The spec's
-// prod predictors split traffic between that older version (90%) and the one
-// this run trains (mymodel-v2): it stands for what an earlier pipeline run's
+// seedEarlierVersion records mymodel-v1 unless a record exists. In prod the
+// spec's predictors split traffic between that older version (90%) and the
+// one this run trains (mymodel-v2), and the rollout example's stable
+// predictor serves it: it stands for what an earlier pipeline run's
 // ml-model-checkpoint step would have left.
 func seedEarlierVersion(ctx context.Context, c client.Client, ns string) error {
 	rec := fixtures.ModelVersionRecord(ns, "mymodel-v1", "mymodel", "1", "myrepo/mymodel:mymodel-v1")
 	err := c.Create(ctx, rec)
 	switch {
 	case err == nil:
-		say("recorded model version mymodel-v1 (image %s) as an earlier run would have: the prod predictors serve it 90%%", rec.Data["image"])
+		say("recorded model version mymodel-v1 (image %s) as an earlier run would have: prod serves it", rec.Data["image"])
 	case apierrors.IsAlreadyExists(err):
 	default:
 		return fmt.Errorf("failed to record mymodel-v1: %w", err)

@@ -24,7 +24,19 @@ func keyObjects(ctx context.Context, c client.Client, ns string) []string {
 	records := &corev1.ConfigMapList{}
 	if c.List(ctx, records, client.InNamespace(ns), client.HasLabels{"ml-platform.oam.dev/model-version"}) == nil {
 		for _, r := range records.Items {
-			lines = append(lines, fmt.Sprintf("model version %s: image %s (from %s)", r.Data["modelName"], r.Data["image"], r.Data["trainingJob"]))
+			line := fmt.Sprintf("model version %s: image %s (from %s)", r.Data["modelName"], r.Data["image"], r.Data["trainingJob"])
+			for _, env := range []string{"dev", "prod"} {
+				if r.Labels["ml-platform.oam.dev/serves-"+env] == "true" {
+					line += fmt.Sprintf("; serves %s since %s, after %s", env, r.Data["serves-"+env+"-since"], r.Data["serves-"+env+"-after"])
+				}
+			}
+			lines = append(lines, line)
+		}
+	}
+	rollouts := &corev1.ConfigMapList{}
+	if c.List(ctx, rollouts, client.InNamespace(ns), client.HasLabels{"ml-platform.oam.dev/rollout"}) == nil {
+		for _, r := range rollouts.Items {
+			lines = append(lines, fmt.Sprintf("rollout record %s: %s (%s)", r.Name, r.Data["phase"], r.Data["message"]))
 		}
 	}
 	deploys := &appsv1.DeploymentList{}

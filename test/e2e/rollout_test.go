@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	oamv1alpha1 "github.com/kubevela/pkg/apis/oam/v1alpha1"
@@ -18,6 +17,7 @@ import (
 	"github.com/oam-dev/kubevela/apis/core.oam.dev/v1beta1"
 
 	"github.com/ml-platform/ml-platform/pkg/testenv"
+	"github.com/ml-platform/ml-platform/pkg/testenv/fixtures"
 	"github.com/ml-platform/ml-platform/pkg/testenv/promwrite"
 )
 
@@ -26,6 +26,8 @@ import (
 // no TF Serving traffic on fake nodes): a healthy canary, an erroring one, a
 // slow one. Each stage holds rolloutInterval.
 const rolloutInterval = 15 * time.Second
+
+const rolloutExample = "examples/rollout/app.yaml"
 
 // rolloutApp is an application with the predictors stable (mymodel-v1, all
 // the traffic) and canary (mymodel-v2, none) and one ml-model-rollout step.
@@ -75,59 +77,21 @@ func rolloutNamespace(ctx SpecContext, prefix string) (ns, prod string) {
 	return ns, prod
 }
 
-// canaryTraffic writes what the canary's pod serves into Prometheus every
-// 5 s until the spec ends; set changes it from then on.
-type canaryTraffic struct {
-	mu      sync.Mutex
-	traffic promwrite.Traffic
-}
-
-func (c *canaryTraffic) set(f func(t *promwrite.Traffic)) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	f(&c.traffic)
-}
-
-func startCanaryTraffic(ctx SpecContext, prod string, rps, errorRatio float64, latency time.Duration) *canaryTraffic {
-	start := time.Now().Add(-2 * time.Minute).Truncate(time.Second)
-	c := &canaryTraffic{traffic: promwrite.Traffic{
-		// the labels a PodMonitor gives the canary's pod (serving-canary-<rs>-<pod>)
-		Labels: map[string]string{"namespace": prod, "pod": "serving-canary-7d9f8c6b5-x2x7q"},
-		Model:  "mymodel", From: start, Since: start.Add(-time.Second),
-		RequestsPerSecond: rps, ErrorRatio: errorRatio, Latency: latency,
-	}}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	write := func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.traffic.To = time.Now()
-		if err := promwrite.Write(context.Background(), cluster.env.PrometheusURL(), c.traffic.Series()); err != nil {
-			GinkgoWriter.Printf("canary traffic: %v\n", err)
-			return
-		}
-		// the next write sends only newer samples
-		c.traffic.Since = c.traffic.To.Truncate(5 * time.Second)
-		for at := c.traffic.From; !at.After(c.traffic.To); at = at.Add(5 * time.Second) {
-			c.traffic.Since = at
-		}
+// startCanaryTraffic writes what the canary's pod serves into Prometheus
+// every 5 s until the spec ends.
+func startCanaryTraffic(ctx SpecContext, prod string, rps, errorRatio float64, latency time.Duration) *promwrite.Feed {
+	f := &promwrite.Feed{
+		URL:     cluster.env.PrometheusURL(),
+		OnError: func(err error) { GinkgoWriter.Printf("canary traffic: %v\n", err) },
+		Traffic: promwrite.Traffic{
+			// the labels a PodMonitor gives the canary's pod (serving-canary-<rs>-<pod>)
+			Labels: map[string]string{"namespace": prod, "pod": "serving-canary-7d9f8c6b5-x2x7q"},
+			Model:  "mymodel", RequestsPerSecond: rps, ErrorRatio: errorRatio, Latency: latency,
+		},
 	}
-	write()
-	go func() {
-		defer close(done)
-		t := time.NewTicker(5 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				write()
-			}
-		}
-	}()
-	DeferCleanup(func() { close(stop); <-done })
-	return c
+	f.Start()
+	DeferCleanup(f.Stop)
+	return f
 }
 
 // canaryWeight is the canary's weight in the HTTPRoute (-1 without a route).
@@ -257,5 +221,55 @@ var _ = Describe("Canary rollouts with ml-model-rollout", Label("rollout"), func
 		Expect(seen).NotTo(HaveKey(int64(10)), "restarted at the first stage")
 		Expect(seen).NotTo(HaveKey(int64(0)), "rolled back")
 		Expect(rolloutRecord(ctx, ns, app)).To(HaveKeyWithValue("phase", "promoted"))
+	})
+})
+
+var _ = Describe("The rollout example: the spec's pipeline promoting by metrics", Label("rollout", "pipeline"), Ordered, func() {
+	var ns, app string
+
+	BeforeAll(func(ctx SpecContext) {
+		skipUnlessEmbedded()
+		ns = newNamespace(ctx, "rollout-example", nil)
+		createModelStoreVolume(ctx, ns, "my-tfjob-models")
+		Expect(cluster.client.Create(ctx, fixtures.ModelVersionRecord(ns, "mymodel-v1", "mymodel", "1", "myrepo/mymodel:mymodel-v1"))).To(Succeed())
+		a := readExample(rolloutExample)
+		canaries, err := fixtures.PointRollouts(a, cluster.env.PrometheusURL(), rolloutInterval)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(canaries).To(Equal([]string{"my-tfserving-prod-canary"}))
+		f := &promwrite.Feed{URL: cluster.env.PrometheusURL(), Traffic: promwrite.Traffic{
+			Labels: map[string]string{"namespace": ns + "-prod", "pod": "my-tfserving-prod-canary-7d9f8c6b5-x2x7q"},
+			Model:  "mymodel", RequestsPerSecond: 5, Latency: 20 * time.Millisecond,
+		}}
+		f.Start()
+		DeferCleanup(f.Stop)
+		app = upApplication(ctx, a, ns)
+	})
+
+	It("waits at both gates and deploys the new version in prod with no traffic", func(ctx SpecContext) {
+		waitForSuspendAt(ctx, ns, app, "evaluate-model")
+		resume(ctx, ns, app)
+		waitForSuspendAt(ctx, ns, app, "evaluate-serving")
+		Expect(rolloutRecord(ctx, ns, app)).To(BeNil(), "the rollout started before the gate")
+		resume(ctx, ns, app)
+		waitForStep(ctx, ns, app, "serve-model-in-prod", workflowv1alpha1.WorkflowStepPhaseSucceeded)
+		Expect(initImages(readyDeployment(ctx, ns+"-prod", "my-tfserving-prod-canary").Spec.Template)).To(ContainElement("myrepo/mymodel:mymodel-v2"))
+	})
+
+	It("promotes mymodel-v2 through 10, 50 and 100 % and notes it in its record", func(ctx SpecContext) {
+		step := waitForStep(ctx, ns, app, "roll-out-in-prod", workflowv1alpha1.WorkflowStepPhaseSucceeded)
+		Expect(step.Message).To(Equal("canary mymodel-v2 promoted: it serves 100 % after stages 10, 50, 100 %"))
+		route, err := getObject(ctx, "gateway.networking.k8s.io/v1", "HTTPRoute", ns+"-prod", "my-tfserving-prod")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(routeWeights(route)).To(Equal(map[string]int64{"my-tfserving-prod-stable": 0, "my-tfserving-prod-canary": 100}))
+		By("the model-version record this pipeline wrote says it serves prod, since when, and after which version")
+		rec := record(ctx, ns, "mymodel-v2")
+		Expect(rec.Labels).To(HaveKeyWithValue("ml-platform.oam.dev/serves-prod", "true"))
+		Expect(rec.Data).To(HaveKeyWithValue("serves-prod-after", "mymodel-v1"))
+		Expect(rec.Data["serves-prod-since"]).To(MatchRegexp(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`))
+		Expect(record(ctx, ns, "mymodel-v1").Labels).NotTo(HaveKey("ml-platform.oam.dev/serves-prod"), "a record another application wrote is left alone")
+		By("vela status shows the traffic the route gives, not the properties'")
+		Eventually(func() string { return componentMessage(ctx, ns, app, "my-tfserving-prod") }, objectTimeout, poll).
+			Should(Equal("stable: 3/3 ready, 0% traffic; canary: 3/3 ready, 100% traffic"))
+		waitForAppPhase(ctx, ns, app, "running")
 	})
 })
