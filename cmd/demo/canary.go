@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -34,7 +35,10 @@ func startCanaryFeed(prometheus, act, prodNamespace string, predictors []string)
 	for _, p := range predictors {
 		tr := traffic
 		tr.Model = "mymodel"
-		tr.Labels = map[string]string{"namespace": prodNamespace, "pod": p + "-7d9f8c6b5-x2x7q"}
+		// a pod name of its own per run, as a new Deployment's pod has: the
+		// series of an earlier run's pod are newer than this feed's history,
+		// and Prometheus refuses samples older than a series' last one
+		tr.Labels = map[string]string{"namespace": prodNamespace, "pod": fmt.Sprintf("%s-%s-%s", p, randomName(10), randomName(5))}
 		f := &promwrite.Feed{URL: prometheus, Traffic: tr, OnError: func(err error) { say("canary feed: %v", err) }}
 		f.Start()
 		feeds = append(feeds, f)
@@ -60,4 +64,15 @@ func rolledBack(app *v1beta1.Application, began time.Time) error {
 		}
 	}
 	return fmt.Errorf("the bad canary was not rolled back: the application ended %s", app.Status.Phase)
+}
+
+// randomName returns n characters of the alphabet Kubernetes uses for the
+// generated parts of pod names.
+func randomName(n int) string {
+	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[rand.IntN(len(alphabet))]
+	}
+	return string(b)
 }

@@ -42,11 +42,17 @@ func keyObjects(ctx context.Context, c client.Client, ns string) []string {
 	deploys := &appsv1.DeploymentList{}
 	if c.List(ctx, deploys, client.HasLabels{"ml-platform.oam.dev/predictor"}) == nil {
 		for _, d := range deploys.Items {
+			if d.Namespace != ns && !strings.HasPrefix(d.Namespace, ns+"-") {
+				continue // another demo's (ml-demo, ml-canary)
+			}
 			lines = append(lines, fmt.Sprintf("Deployment %s/%s: %d/%d ready, model %s", d.Namespace, d.Name,
 				d.Status.ReadyReplicas, d.Status.Replicas, d.Spec.Template.Labels["ml-platform.oam.dev/model-version"]))
 		}
 	}
 	for _, r := range list(ctx, c, "gateway.networking.k8s.io/v1", "HTTPRoute", "", nil) {
+		if r.GetNamespace() != ns && !strings.HasPrefix(r.GetNamespace(), ns+"-") {
+			continue
+		}
 		lines = append(lines, fmt.Sprintf("HTTPRoute %s/%s: %s", r.GetNamespace(), r.GetName(), weights(r)))
 	}
 	return lines
