@@ -95,6 +95,16 @@ func outsideRegions(text string) []string {
 	return out
 }
 
+// OwnLines returns the lines of a helper's or a definition's text that are
+// its own: neither an inline marker nor inside an inlined region.
+func OwnLines(text string) []string {
+	var out []string
+	for _, l := range outsideRegionsNumbered(text) {
+		out = append(out, l.text)
+	}
+	return out
+}
+
 // outsideRegionsNumbered lists the lines of text (1-based) that are neither
 // an inline marker nor inside an inlined region.
 func outsideRegionsNumbered(text string) []numberedLine {

@@ -117,20 +117,14 @@ func TestCopiedHelperCheckFiresForEveryHelper(t *testing.T) {
 }
 
 // wrapsAnotherHelper: the helper's text carries another helper's region and,
-// outside it, at most a dozen lines that are not comments.
+// outside it (defcheck.OwnLines), at most a dozen lines that are not comments.
 func wrapsAnotherHelper(text string) bool {
 	if !markerLine.MatchString(text) {
 		return false
 	}
-	own, depth := 0, 0
-	for _, l := range strings.Split(text, "\n") {
-		l = strings.TrimSpace(l)
-		switch {
-		case strings.HasPrefix(l, "// ml-platform:inline ") && strings.HasSuffix(l, " begin"):
-			depth++
-		case strings.HasPrefix(l, "// ml-platform:inline ") && strings.HasSuffix(l, " end"):
-			depth--
-		case depth == 0 && l != "" && !strings.HasPrefix(l, "//"):
+	own := 0
+	for _, l := range defcheck.OwnLines(text) {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "//") {
 			own++
 		}
 	}
