@@ -3,7 +3,6 @@ package bench
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 
@@ -30,14 +29,7 @@ import (
 func BenchmarkServingStep(b *testing.B) {
 	appYAML := servingExample(b)
 	stepDefinitions(b) // built once per test binary, not per reconcile
-	b.StopTimer()
-	runtime.GC()
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.StartTimer()
-	for i := 0; i < b.N; i++ {
-		serveOneApp(b, appYAML)
-	}
+	timeLoop(b, func() { serveOneApp(b, appYAML) })
 }
 
 // stepsDir is the addon's definitions, which the step world runs.
