@@ -3,7 +3,6 @@ package bench
 import (
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/kubevela/workflow/api/v1alpha1"
@@ -35,21 +34,15 @@ func BenchmarkServingStep(b *testing.B) {
 // stepsDir is the addon's definitions, which the step world runs.
 var stepsDir = filepath.Join("..", "..", "definitions")
 
-var stepRenderer struct {
-	once sync.Once
-	r    *render.Renderer
-	err  error
-}
-
 // stepDefinitions returns one Renderer over the addon's definitions, built
 // once per test binary (as vela-core's informer holds them).
 func stepDefinitions(tb testing.TB) *render.Renderer {
 	tb.Helper()
-	stepRenderer.once.Do(func() { stepRenderer.r, stepRenderer.err = render.NewFromDir(stepsDir) })
-	if stepRenderer.err != nil {
-		tb.Fatalf("failed to load the addon's definitions: %v", stepRenderer.err)
+	r, err := render.Shared(stepsDir)
+	if err != nil {
+		tb.Fatalf("failed to load the addon's definitions: %v", err)
 	}
-	return stepRenderer.r
+	return r
 }
 
 // servingExample is examples/serving/app.yaml.

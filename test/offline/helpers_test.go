@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sync"
 	"testing"
 
 	"github.com/go-logr/logr"
@@ -27,12 +26,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-var shared struct {
-	once     sync.Once
-	renderer *render.Renderer
-	err      error
-}
-
 // definitionsDir is the folder of the definitions the renderer and the
 // step world use: definitions/, or $ML_PLATFORM_DEFINITIONS (e.g. a copy
 // with one change, to see which tests notice it).
@@ -46,13 +39,11 @@ func definitionsDir() string {
 // addonRenderer returns one Renderer over the addon's definitions, built once.
 func addonRenderer(t testing.TB) *render.Renderer {
 	t.Helper()
-	shared.once.Do(func() {
-		shared.renderer, shared.err = render.NewFromDir(definitionsDir())
-	})
-	if shared.err != nil {
-		t.Fatalf("failed to load the addon's definitions: %v", shared.err)
+	r, err := render.Shared(definitionsDir())
+	if err != nil {
+		t.Fatalf("failed to load the addon's definitions: %v", err)
 	}
-	return shared.renderer
+	return r
 }
 
 // renderFile renders an Application file (a path relative to the repo root)

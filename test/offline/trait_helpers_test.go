@@ -3,7 +3,6 @@ package offline
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -16,32 +15,14 @@ import (
 // addon's definitions.
 const testdataDefs = "test/offline/testdata/definitions"
 
-var withTestdata struct {
-	once     sync.Once
-	renderer *render.Renderer
-	err      error
-}
-
 // testdataRenderer renders with the addon's definitions plus the test doubles.
 func testdataRenderer(t testing.TB) *render.Renderer {
 	t.Helper()
-	withTestdata.once.Do(func() {
-		defs, err := render.LoadDefinitionDir(filepath.Join(repoRoot, "definitions"))
-		if err != nil {
-			withTestdata.err = err
-			return
-		}
-		fakes, err := render.LoadDefinitionDir(filepath.Join(repoRoot, testdataDefs))
-		if err != nil {
-			withTestdata.err = err
-			return
-		}
-		withTestdata.renderer, withTestdata.err = render.New(append(defs, fakes...))
-	})
-	if withTestdata.err != nil {
-		t.Fatalf("failed to load definitions: %v", withTestdata.err)
+	r, err := render.Shared(filepath.Join(repoRoot, "definitions"), filepath.Join(repoRoot, testdataDefs))
+	if err != nil {
+		t.Fatalf("failed to load definitions: %v", err)
 	}
-	return withTestdata.renderer
+	return r
 }
 
 // renderWithFakes renders an Application (YAML text) with the test doubles.
