@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -10,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ml-platform/ml-platform/pkg/render"
 )
 
 func marshalYAML(v interface{}) ([]byte, error) { return yaml.Marshal(v) }
@@ -82,14 +85,15 @@ func lastCondition(u unstructured.Unstructured) string {
 }
 
 func weights(route unstructured.Unstructured) string {
-	rules, _, _ := unstructured.NestedSlice(route.Object, "spec", "rules")
-	var parts []string
-	for _, r := range rules {
-		refs, _, _ := unstructured.NestedSlice(r.(map[string]interface{}), "backendRefs")
-		for _, b := range refs {
-			m := b.(map[string]interface{})
-			parts = append(parts, fmt.Sprintf("%v=%v", m["name"], m["weight"]))
-		}
+	w := render.RouteWeights(&route)
+	names := make([]string, 0, len(w))
+	for n := range w {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s=%d", n, w[n]))
 	}
 	return strings.Join(parts, " ")
 }

@@ -1,16 +1,14 @@
 package e2e
 
 import (
-	"fmt"
-
 	workflowv1alpha1 "github.com/kubevela/workflow/api/v1alpha1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/ml-platform/ml-platform/pkg/render"
 	"github.com/ml-platform/ml-platform/pkg/testenv/fixtures"
 )
 
@@ -44,21 +42,6 @@ func initImages(spec corev1.PodTemplateSpec) []string {
 		images = append(images, c.Image)
 	}
 	return images
-}
-
-// routeWeights returns backend name -> weight of an HTTPRoute.
-func routeWeights(route *unstructured.Unstructured) map[string]int64 {
-	weights := map[string]int64{}
-	rules, _, _ := unstructured.NestedSlice(route.Object, "spec", "rules")
-	for _, r := range rules {
-		refs, _, _ := unstructured.NestedSlice(r.(map[string]interface{}), "backendRefs")
-		for _, b := range refs {
-			m := b.(map[string]interface{})
-			w, _ := m["weight"].(int64)
-			weights[fmt.Sprint(m["name"])] = w
-		}
-	}
-	return weights
 }
 
 var _ = Describe("The spec's ML pipeline", Label("pipeline"), Ordered, func() {
@@ -113,7 +96,7 @@ var _ = Describe("The spec's ML pipeline", Label("pipeline"), Ordered, func() {
 		Expect(initImages(b.Spec.Template)).To(ContainElement("myrepo/mymodel:mymodel-v2"))
 		route, err := getObject(ctx, "gateway.networking.k8s.io/v1", "HTTPRoute", ns+"-prod", "my-tfserving-prod")
 		Expect(err).NotTo(HaveOccurred())
-		Expect(routeWeights(route)).To(Equal(map[string]int64{
+		Expect(render.RouteWeights(route)).To(Equal(map[string]int64{
 			"my-tfserving-prod-model-a-predictor": 90,
 			"my-tfserving-prod-model-b-predictor": 10,
 		}))

@@ -16,6 +16,7 @@ import (
 	"github.com/oam-dev/kubevela/apis/core.oam.dev/common"
 	"github.com/oam-dev/kubevela/apis/core.oam.dev/v1beta1"
 
+	"github.com/ml-platform/ml-platform/pkg/render"
 	"github.com/ml-platform/ml-platform/pkg/testenv"
 	"github.com/ml-platform/ml-platform/pkg/testenv/fixtures"
 	"github.com/ml-platform/ml-platform/pkg/testenv/promwrite"
@@ -100,7 +101,7 @@ func canaryWeight(ctx context.Context, prod string) int64 {
 	if err != nil {
 		return -1
 	}
-	w := routeWeights(route)
+	w := render.RouteWeights(route)
 	if w["serving-canary"]+w["serving-stable"] != 100 {
 		return -100
 	}
@@ -260,7 +261,7 @@ var _ = Describe("The rollout example: the spec's pipeline promoting by metrics"
 		Expect(step.Message).To(Equal("canary mymodel-v2 promoted: it serves 100 % after stages 10, 50, 100 %"))
 		route, err := getObject(ctx, "gateway.networking.k8s.io/v1", "HTTPRoute", ns+"-prod", "my-tfserving-prod")
 		Expect(err).NotTo(HaveOccurred())
-		Expect(routeWeights(route)).To(Equal(map[string]int64{"my-tfserving-prod-stable": 0, "my-tfserving-prod-canary": 100}))
+		Expect(render.RouteWeights(route)).To(Equal(map[string]int64{"my-tfserving-prod-stable": 0, "my-tfserving-prod-canary": 100}))
 		By("the model-version record this pipeline wrote says it serves prod, since when, and after which version")
 		rec := record(ctx, ns, "mymodel-v2")
 		Expect(rec.Labels).To(HaveKeyWithValue("ml-platform.oam.dev/serves-prod", "true"))

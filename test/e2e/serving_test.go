@@ -16,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/oam-dev/kubevela/apis/core.oam.dev/v1beta1"
+
+	"github.com/ml-platform/ml-platform/pkg/render"
 )
 
 const servingExample = "examples/serving/app.yaml"
@@ -65,7 +67,7 @@ var _ = Describe("Serving with tfserving and ml-model-serving", Label("serving")
 		Expect(svc.Spec.Selector).To(Equal(map[string]string{"ml-platform.oam.dev/serving": "mnist"}))
 		route, err := getObject(ctx, "gateway.networking.k8s.io/v1", "HTTPRoute", dev, "mnist")
 		Expect(err).NotTo(HaveOccurred())
-		Expect(routeWeights(route)).To(Equal(map[string]int64{"mnist-stable": 90, "mnist-canary": 10}))
+		Expect(render.RouteWeights(route)).To(Equal(map[string]int64{"mnist-stable": 90, "mnist-canary": 10}))
 		parents, _, _ := unstructured.NestedSlice(route.Object, "spec", "parentRefs")
 		Expect(parents).To(HaveLen(1))
 		_, err = getObject(ctx, "v1", "ConfigMap", dev, "mnist-stable-batching")

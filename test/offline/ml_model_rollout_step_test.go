@@ -14,10 +14,10 @@ import (
 	"github.com/kubevela/workflow/api/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ml-platform/ml-platform/pkg/render"
 	"github.com/ml-platform/ml-platform/pkg/render/stepworld"
 )
 
@@ -193,16 +193,8 @@ func (w *rolloutWorld) wantWeights(want ...int) {
 		if route == nil {
 			w.t.Fatal("no HTTPRoute serving in ml-prod")
 		}
-		rules, _, _ := unstructured.NestedSlice(route.Object, "spec", "rules")
-		weights := map[string]int{}
-		for _, r := range rules {
-			refs, _, _ := unstructured.NestedSlice(r.(map[string]interface{}), "backendRefs")
-			for _, b := range refs {
-				bm := b.(map[string]interface{})
-				weights[bm["name"].(string)] = toInt(bm["weight"])
-			}
-		}
-		last := want[len(want)-1]
+		weights := render.RouteWeights(route)
+		last := int64(want[len(want)-1])
 		if weights["serving-canary"] != last || weights["serving-stable"] != 100-last {
 			w.t.Errorf("route weights %v, want serving-canary %d and serving-stable %d", weights, last, 100-last)
 		}
@@ -535,17 +527,8 @@ func TestRolloutStep(t *testing.T) { runStepCases(t, rolloutStepCases) }
 func TestRolloutExample(t *testing.T) {
 	res := renderFile(t, "examples/rollout/app.yaml")
 	const comp = "my-tfserving-prod"
-	route := mustFind(t, res, "HTTPRoute", comp)
-	weights := map[string]int{}
-	rules, _, _ := unstructured.NestedSlice(route.Object, "spec", "rules")
-	for _, r := range rules {
-		refs, _, _ := unstructured.NestedSlice(r.(map[string]interface{}), "backendRefs")
-		for _, b := range refs {
-			bm := b.(map[string]interface{})
-			weights[bm["name"].(string)] = toInt(bm["weight"])
-		}
-	}
-	assertEqual(t, "prod route weights before the rollout", weights, map[string]int{comp + "-stable": 100, comp + "-canary": 0})
+	weights := render.RouteWeights(mustFind(t, res, "HTTPRoute", comp))
+	assertEqual(t, "prod route weights before the rollout", weights, map[string]int64{comp + "-stable": 100, comp + "-canary": 0})
 	for _, p := range []string{"stable", "canary"} {
 		mustFind(t, res, "Deployment", comp+"-"+p)
 	}
