@@ -66,7 +66,7 @@ const (
 func main() {
 	var o options
 	flag.BoolVar(&o.yes, "yes", false, "resume the evaluation gates without asking")
-	flag.StringVar(&o.namespace, "namespace", "", "the namespace to run the pipeline in (default ml-demo, with --canary ml-canary)")
+	flag.StringVar(&o.namespace, "namespace", "", "the namespace to run the pipeline in (default ml-demo, with --canary ml-canary-good or ml-canary-bad)")
 	flag.StringVar(&o.appFile, "app", "", "the pipeline Application (default "+pipelineExample+", with --canary "+rolloutExample+")")
 	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "give up after this long")
 	flag.StringVar(&o.canary, "canary", "", "good or bad: run the pipeline whose prod step is a canary rollout, with a healthy or a failing canary")
@@ -83,12 +83,13 @@ func main() {
 			o.appFile = rolloutExample
 		}
 	}
-	// the acts in their own namespaces: both examples name their prod
-	// component my-tfserving-prod
+	// each act in its own namespace: both examples name their prod component
+	// my-tfserving-prod, and the rollout's checks look back at least 60 s, so
+	// a good act right after a bad one would see the bad canary's last errors
 	if o.namespace == "" {
 		o.namespace = "ml-demo"
 		if o.canary != "" {
-			o.namespace = "ml-canary"
+			o.namespace = "ml-canary-" + o.canary
 		}
 	}
 	klog.SetLogger(logr.Discard())

@@ -46,7 +46,7 @@ func keyObjects(ctx context.Context, c client.Client, ns string) []string {
 	if c.List(ctx, deploys, client.HasLabels{"ml-platform.oam.dev/predictor"}) == nil {
 		for _, d := range deploys.Items {
 			if d.Namespace != ns && !strings.HasPrefix(d.Namespace, ns+"-") {
-				continue // another demo's (ml-demo, ml-canary)
+				continue // another act's (ml-demo, ml-canary-good, ml-canary-bad)
 			}
 			lines = append(lines, fmt.Sprintf("Deployment %s/%s: %d/%d ready, model %s", d.Namespace, d.Name,
 				d.Status.ReadyReplicas, d.Status.Replicas, d.Spec.Template.Labels["ml-platform.oam.dev/model-version"]))
