@@ -58,7 +58,7 @@ func rolledBack(app *v1beta1.Application, began time.Time) error {
 	if app.Status.Workflow != nil {
 		for _, s := range app.Status.Workflow.Steps {
 			if s.Type == "ml-model-rollout" && s.Phase == "failed" && strings.Contains(s.Message, "; rolled back: ") {
-				say("the canary was rolled back by itself after %s: %s", time.Since(began).Round(time.Second), s.Message)
+				say("the canary was rolled back by itself: %s (the demo ran %s)", s.Message, time.Since(began).Round(time.Second))
 				return nil
 			}
 		}
