@@ -20,6 +20,7 @@ func TestVersionsMatchToolModules(t *testing.T) {
 		"vela/v1.11.0":      "github.com/oam-dev/kubevela v1.11.0",
 		"training-operator": "github.com/kubeflow/training-operator " + TrainingOperatorVersion,
 		"prometheus":        "github.com/prometheus/prometheus " + PrometheusVersion,
+		"cluster-gateway":   "github.com/oam-dev/cluster-gateway " + ClusterGatewayVersion,
 	} {
 		data, err := os.ReadFile(filepath.Join("..", "..", "hack", "tools", dir, "go.mod"))
 		if err != nil {
