@@ -7,6 +7,12 @@ export GONOSUMDB := github.com/oam-dev/kubevela,github.com/kubevela/workflow,git
 # package target: v1.9.13, v1.10.9 or v1.11.0 (make demo VELA=v1.10.9).
 export VELA ?= v1.11.0
 
+# CLUSTERS=3 adds the managed clusters dev and prod, joined to KubeVela through
+# cluster-gateway, next to the hub (make up CLUSTERS=3; also demo, e2e, tools).
+ifdef CLUSTERS
+export ML_PLATFORM_CLUSTERS := $(CLUSTERS)
+endif
+
 # Where built control-plane binaries and cluster state live.
 export ML_PLATFORM_CACHE ?= $(HOME)/.cache/ml-platform
 
@@ -60,7 +66,7 @@ vet:
 render: ## Render an Application offline: make render APP=examples/pipeline/app.yaml
 	go run ./cmd/render -f $(APP)
 
-up: ## Start the embedded control plane (builds missing binaries first; VELA=<release> picks KubeVela).
+up: ## Start the embedded control plane (builds missing binaries first; VELA=<release> picks KubeVela; CLUSTERS=3 adds the clusters dev and prod).
 	go run ./cmd/cluster up
 
 down: ## Stop the embedded control plane (WIPE=1 also removes its state).
