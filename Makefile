@@ -26,7 +26,7 @@ E2E_RELEASE_LABELS ?=
 APP ?= examples/pipeline/app.yaml
 N ?= 100
 
-.PHONY: help test test-offline mutate lint vet render demo e2e e2e-kind e2e-releases up down bench bench-scale stage package tools clis
+.PHONY: help test test-offline mutate lint vet render demo e2e e2e-kind e2e-releases e2e-multicluster up down bench bench-scale stage package tools clis
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -85,6 +85,10 @@ e2e-releases: ## The e2e suite on the other supported releases (embedded control
 		VELA=$$v bash hack/tools/build.sh vela-core vela && \
 		VELA=$$v go test -v -count=1 -timeout 60m ./test/e2e/ -ginkgo.v $(if $(E2E_RELEASE_LABELS),-ginkgo.label-filter='$(E2E_RELEASE_LABELS)',) || exit 1; \
 	done)
+
+e2e-multicluster: ## The multicluster e2e specs on the embedded control plane with the clusters dev and prod (CLUSTERS=3), on $(VELA).
+	ML_PLATFORM_CLUSTERS=3 bash hack/tools/build.sh
+	ML_PLATFORM_CLUSTERS=3 go test -v -count=1 -timeout 30m ./test/e2e/ -ginkgo.v -ginkgo.label-filter=multicluster
 
 e2e-kind: ## The e2e suite on a kind cluster (skipped with a clear message where Docker does not run).
 	E2E_CLUSTER=kind go test -v -count=1 -timeout 60m ./test/e2e/ -ginkgo.v
