@@ -47,9 +47,7 @@ func TestClustersDefaultsToOneAndReadsItsVariable(t *testing.T) {
 func TestOneClusterRunsNoMultiClusterPiece(t *testing.T) {
 	e := &Environment{StateDir: "/state", BinDir: "/cache/bin", BasePort: 16000, Clusters: 1}
 	e.setDefaults()
-	if got := e.activeComponents(); !reflect.DeepEqual(componentNames(got), Components) {
-		t.Errorf("active components = %v, want %v", componentNames(got), Components)
-	}
+	expectNamesInOrder(t, "Components", Components, e.activeComponents())
 	_, apiserver := e.command(mustComponent(KubeAPIServer))
 	for _, arg := range apiserver {
 		if strings.HasPrefix(arg, "--requestheader-") || strings.HasPrefix(arg, "--proxy-client-") {
@@ -159,13 +157,8 @@ func TestMultiClusterPortsAreDistinct(t *testing.T) {
 }
 
 func TestMultiClusterComponentsAreKnownAndStoppedFirst(t *testing.T) {
-	if len(MultiClusterComponents) != len(multiClusterComponents) {
-		t.Fatalf("MultiClusterComponents has %d names, multiClusterComponents %d", len(MultiClusterComponents), len(multiClusterComponents))
-	}
-	for i, name := range MultiClusterComponents {
-		if multiClusterComponents[i].name != name {
-			t.Errorf("MultiClusterComponents[%d] = %s, multiClusterComponents[%d] = %s", i, name, i, multiClusterComponents[i].name)
-		}
+	expectNamesInOrder(t, "MultiClusterComponents", MultiClusterComponents, multiClusterComponents)
+	for _, name := range MultiClusterComponents {
 		if _, err := componentByName(name); err != nil {
 			t.Error(err)
 		}

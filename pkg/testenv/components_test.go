@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -114,16 +115,17 @@ func TestControllersReadTheKubeconfigFromTheirEnvironment(t *testing.T) {
 }
 
 func TestComponentsListsEveryComponentOnce(t *testing.T) {
-	if len(Components) != len(components) {
-		t.Fatalf("Components has %d names, components %d entries", len(Components), len(components))
-	}
-	for i, name := range Components {
-		if components[i].name != name {
-			t.Errorf("Components[%d] = %s, but components[%d] is %s", i, name, i, components[i].name)
-		}
-	}
+	expectNamesInOrder(t, "Components", Components, components)
 	if _, err := componentByName("kubelet"); err == nil {
 		t.Error("componentByName(kubelet) did not fail")
+	}
+}
+
+// expectNamesInOrder fails unless names are the names of cs, in order.
+func expectNamesInOrder(t *testing.T, list string, names []string, cs []component) {
+	t.Helper()
+	if got := componentNames(cs); !reflect.DeepEqual(got, names) {
+		t.Errorf("%s = %v, but the components are %v", list, names, got)
 	}
 }
 
