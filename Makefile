@@ -7,6 +7,12 @@ export GONOSUMDB := github.com/oam-dev/kubevela,github.com/kubevela/workflow,git
 # package target: v1.9.13, v1.10.9 or v1.11.0 (make demo VELA=v1.10.9).
 export VELA ?= v1.11.0
 
+# CLUSTERS=3 adds the managed clusters dev and prod, joined to KubeVela through
+# cluster-gateway, next to the hub (make up CLUSTERS=3; also demo, e2e, tools).
+ifdef CLUSTERS
+export ML_PLATFORM_CLUSTERS := $(CLUSTERS)
+endif
+
 # Where built control-plane binaries and cluster state live.
 export ML_PLATFORM_CACHE ?= $(HOME)/.cache/ml-platform
 
@@ -20,7 +26,7 @@ E2E_RELEASE_LABELS ?=
 APP ?= examples/pipeline/app.yaml
 N ?= 100
 
-.PHONY: help test test-offline mutate lint vet render demo e2e e2e-kind e2e-releases up down bench bench-scale stage package tools clis
+.PHONY: help test test-offline mutate lint vet render demo e2e e2e-kind e2e-releases e2e-multicluster up down bench bench-scale stage package tools clis
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -60,7 +66,7 @@ vet:
 render: ## Render an Application offline: make render APP=examples/pipeline/app.yaml
 	go run ./cmd/render -f $(APP)
 
-up: ## Start the embedded control plane (builds missing binaries first; VELA=<release> picks KubeVela).
+up: ## Start the embedded control plane (builds missing binaries first; VELA=<release> picks KubeVela; CLUSTERS=3 adds the clusters dev and prod).
 	go run ./cmd/cluster up
 
 down: ## Stop the embedded control plane (WIPE=1 also removes its state).
@@ -79,6 +85,10 @@ e2e-releases: ## The e2e suite on the other supported releases (embedded control
 		VELA=$$v bash hack/tools/build.sh vela-core vela && \
 		VELA=$$v go test -v -count=1 -timeout 60m ./test/e2e/ -ginkgo.v $(if $(E2E_RELEASE_LABELS),-ginkgo.label-filter='$(E2E_RELEASE_LABELS)',) || exit 1; \
 	done)
+
+e2e-multicluster: ## The multicluster e2e specs on the embedded control plane with the clusters dev and prod (CLUSTERS=3), on $(VELA).
+	ML_PLATFORM_CLUSTERS=3 bash hack/tools/build.sh
+	ML_PLATFORM_CLUSTERS=3 go test -v -count=1 -timeout 30m ./test/e2e/ -ginkgo.v -ginkgo.label-filter=multicluster
 
 e2e-kind: ## The e2e suite on a kind cluster (skipped with a clear message where Docker does not run).
 	E2E_CLUSTER=kind go test -v -count=1 -timeout 60m ./test/e2e/ -ginkgo.v

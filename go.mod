@@ -162,7 +162,7 @@ require (
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/mxk/go-flowrate v0.0.0-20140419014527-cca7078d478f // indirect
 	github.com/nacos-group/nacos-sdk-go/v2 v2.2.2 // indirect
-	github.com/oam-dev/cluster-gateway v1.9.2-0.20250629203450-2b04dd452b7a // indirect
+	github.com/oam-dev/cluster-gateway v1.9.2-0.20250629203450-2b04dd452b7a
 	github.com/oam-dev/cluster-register v1.0.4-0.20250624042630-618dfa13eb5b // indirect
 	github.com/oam-dev/terraform-config-inspect v0.0.0-20250902214508-15aa973b0d00 // indirect
 	github.com/oam-dev/terraform-controller v0.8.1-0.20250707044258-c0557127de25 // indirect

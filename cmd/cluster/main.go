@@ -7,9 +7,11 @@
 //	go run ./cmd/cluster kubeconfig           print the admin kubeconfig path
 //
 // The environment variables of pkg/testenv (VELA, ML_PLATFORM_STATE,
-// ML_PLATFORM_CACHE, ML_PLATFORM_BASE_PORT, ML_PLATFORM_START_TIMEOUT) apply:
-// VELA=v1.10.9 go run ./cmd/cluster up runs KubeVela v1.10.9 (default
-// v1.11.0). `down` stops whatever release `up` started.
+// ML_PLATFORM_CACHE, ML_PLATFORM_BASE_PORT, ML_PLATFORM_START_TIMEOUT,
+// ML_PLATFORM_CLUSTERS) apply: VELA=v1.10.9 go run ./cmd/cluster up runs
+// KubeVela v1.10.9 (default v1.11.0); ML_PLATFORM_CLUSTERS=3 adds the
+// managed clusters dev and prod (components kube-apiserver-dev, ...,
+// cluster-gateway). `down` stops whatever release and clusters `up` started.
 package main
 
 import (

@@ -7,12 +7,19 @@
 #   hack/tools/kwok               kwok
 #   hack/tools/vela/<release>     vela-core, vela (CLI) of one KubeVela release
 #   hack/tools/training-operator  training-operator (our own main.go)
+#   hack/tools/cluster-gateway    cluster-gateway (KubeVela's gateway to managed
+#                                 clusters; only with ML_PLATFORM_CLUSTERS=3)
 #   hack/tools/prometheus         prometheus (the server, without the web UI's
 #                                 builtinassets and, by the remove_all_sd tag,
 #                                 without the cloud service discoveries: tests
 #                                 use its HTTP API and its remote-write receiver)
 #
-# Usage: [VELA=<release>] hack/tools/build.sh [--force] [name...]     (no names: all of them)
+# Usage: [VELA=<release>] [ML_PLATFORM_CLUSTERS=1|3] hack/tools/build.sh [--force] [name...]
+#
+# No names: all the binaries the control plane runs. cluster-gateway is among
+# them only when ML_PLATFORM_CLUSTERS=3 (the hub and the managed clusters dev
+# and prod, pkg/testenv's Environment.Clusters), so the default single-cluster
+# stack's cold build does not grow; it can always be named explicitly.
 #
 # VELA picks the KubeVela release of vela-core and vela (default v1.11.0): one
 # of the folders under hack/tools/vela, which are the supported releases
@@ -41,6 +48,12 @@ if [[ ! -f $TOOLS_DIR/vela/$VELA/go.mod || $VELA == */* ]]; then
 fi
 
 ALL=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok vela-core vela training-operator prometheus)
+KNOWN=("${ALL[@]}" cluster-gateway)
+case ${ML_PLATFORM_CLUSTERS:-1} in
+  1) ;;
+  3) ALL+=(cluster-gateway) ;;
+  *) echo "unsupported ML_PLATFORM_CLUSTERS=$ML_PLATFORM_CLUSTERS (1: the hub only; 3: the hub, dev and prod)" >&2; exit 1 ;;
+esac
 
 # spec NAME prints "<tool module dir> <upstream module> <package>" for NAME.
 spec() {
@@ -53,7 +66,8 @@ spec() {
     vela)              echo "vela/$VELA github.com/oam-dev/kubevela github.com/oam-dev/kubevela/references/cmd/cli" ;;
     training-operator) echo "training-operator github.com/kubeflow/training-operator ." ;;
     prometheus)        echo "prometheus github.com/prometheus/prometheus github.com/prometheus/prometheus/cmd/prometheus" ;;
-    *) echo "unknown binary $1 (known: ${ALL[*]})" >&2; return 1 ;;
+    cluster-gateway)   echo "cluster-gateway github.com/oam-dev/cluster-gateway github.com/oam-dev/cluster-gateway/cmd/apiserver" ;;
+    *) echo "unknown binary $1 (known: ${KNOWN[*]})" >&2; return 1 ;;
   esac
 }
 

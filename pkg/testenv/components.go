@@ -49,6 +49,9 @@ const (
 // component describes how to run and probe one process.
 type component struct {
 	name string
+	// binary is the binary's name, <binary>-<version>, when it is not name
+	// (the managed clusters' kube-apiserver-dev runs kube-apiserver).
+	binary string
 	// version returns the version in the binary's name, <name>-<version>.
 	version func(e *Environment) string
 	// args returns the command line flags.
@@ -64,12 +67,22 @@ type component struct {
 }
 
 func componentByName(name string) (component, error) {
-	for _, c := range components {
-		if c.name == name {
-			return c, nil
+	for _, list := range [][]component{components, multiClusterComponents} {
+		for _, c := range list {
+			if c.name == name {
+				return c, nil
+			}
 		}
 	}
-	return component{}, fmt.Errorf("unknown component %q (known: %v)", name, Components)
+	return component{}, fmt.Errorf("unknown component %q (known: %v %v)", name, Components, MultiClusterComponents)
+}
+
+// binaryName is the binary c runs, without its version.
+func (c component) binaryName() string {
+	if c.binary != "" {
+		return c.binary
+	}
+	return c.name
 }
 
 var components = []component{
@@ -118,7 +131,7 @@ var components = []component{
 	{
 		name: KubeAPIServer, version: fixed(KubernetesVersion),
 		args: func(e *Environment) []string {
-			return []string{
+			return append([]string{
 				"--etcd-servers=" + e.url("http", etcdClientPortOffset),
 				"--bind-address=127.0.0.1",
 				"--advertise-address=127.0.0.1",
@@ -137,7 +150,7 @@ var components = []component{
 				// `kubernetes` Endpoints, which validation rejects.
 				"--endpoint-reconciler-type=none",
 				"--profiling=false",
-			}
+			}, e.aggregationArgs()...)
 		},
 		healthURL:   func(e *Environment) string { return e.url("https", apiServerPortOffset) + "/readyz" },
 		portOffsets: []int{apiServerPortOffset},
@@ -227,8 +240,7 @@ var components = []component{
 				"--health-addr=127.0.0.1:" + e.port(velaHealthPortOffset),
 				"--use-webhook=false",
 				"--enable-leader-election=false",
-				"--enable-cluster-gateway=false",
-			}, velaCoreChartArgs[e.KubeVela]...)
+			}, concat(e.clusterGatewayArgs(), velaCoreChartArgs[e.KubeVela])...)
 		},
 		env: func(e *Environment) []string {
 			return append([]string{"KUBECONFIG=" + e.Kubeconfig()}, velaCoreChartEnv[e.KubeVela]...)
@@ -246,7 +258,7 @@ func fixed(version string) func(*Environment) string {
 // including the caller's ExtraArgs.
 func (e *Environment) command(c component) (string, []string) {
 	args := append(c.args(e), e.ExtraArgs[c.name]...)
-	return filepath.Join(e.BinDir, c.name+"-"+c.version(e)), args
+	return filepath.Join(e.BinDir, c.binaryName()+"-"+c.version(e)), args
 }
 
 func (e *Environment) port(offset int) string { return strconv.Itoa(e.BasePort + offset) }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ func TestVersionsMatchToolModules(t *testing.T) {
 		"vela/v1.11.0":      "github.com/oam-dev/kubevela v1.11.0",
 		"training-operator": "github.com/kubeflow/training-operator " + TrainingOperatorVersion,
 		"prometheus":        "github.com/prometheus/prometheus " + PrometheusVersion,
+		"cluster-gateway":   "github.com/oam-dev/cluster-gateway " + ClusterGatewayVersion,
 	} {
 		data, err := os.ReadFile(filepath.Join("..", "..", "hack", "tools", dir, "go.mod"))
 		if err != nil {
@@ -113,16 +115,17 @@ func TestControllersReadTheKubeconfigFromTheirEnvironment(t *testing.T) {
 }
 
 func TestComponentsListsEveryComponentOnce(t *testing.T) {
-	if len(Components) != len(components) {
-		t.Fatalf("Components has %d names, components %d entries", len(Components), len(components))
-	}
-	for i, name := range Components {
-		if components[i].name != name {
-			t.Errorf("Components[%d] = %s, but components[%d] is %s", i, name, i, components[i].name)
-		}
-	}
+	expectNamesInOrder(t, "Components", Components, components)
 	if _, err := componentByName("kubelet"); err == nil {
 		t.Error("componentByName(kubelet) did not fail")
+	}
+}
+
+// expectNamesInOrder fails unless names are the names of cs, in order.
+func expectNamesInOrder(t *testing.T, list string, names []string, cs []component) {
+	t.Helper()
+	if got := componentNames(cs); !reflect.DeepEqual(got, names) {
+		t.Errorf("%s = %v, but the components are %v", list, names, got)
 	}
 }
 

@@ -11,6 +11,13 @@
 // only. The binaries are built from the Go module proxy
 // by hack/tools/build.sh.
 //
+// With Clusters = 3 ($ML_PLATFORM_CLUSTERS=3) two more Kubernetes control
+// planes, the managed clusters dev and prod (an apiserver on its own prefix
+// of the hub's etcd, a controller-manager, a scheduler and a kwok node
+// each), run next to the hub, joined to KubeVela through cluster-gateway
+// v1.9.0-alpha.2 with the Secret `vela cluster join` writes; vela-core then
+// runs with --enable-cluster-gateway (clusters.go, join.go).
+//
 // Use it like controller-runtime's envtest:
 //
 //	env := &testenv.Environment{Out: os.Stderr}
@@ -45,4 +52,5 @@
 //	ML_PLATFORM_STATE          StateDir      default $ML_PLATFORM_CACHE/state
 //	ML_PLATFORM_BASE_PORT      BasePort      default 16000
 //	ML_PLATFORM_START_TIMEOUT  StartTimeout  default 3m (a Go duration)
+//	ML_PLATFORM_CLUSTERS       Clusters      default 1 (1 or 3)
 package testenv

@@ -60,6 +60,12 @@ type Environment struct {
 	// Out receives one progress line per phase. Default: io.Discard.
 	Out io.Writer
 
+	// Clusters is the number of Kubernetes clusters: 1, the hub only, or 3,
+	// the hub and the managed clusters dev and prod joined to KubeVela
+	// through cluster-gateway (ManagedClusters; see clusters.go).
+	// Default: $ML_PLATFORM_CLUSTERS, else 1. Start fails on another number.
+	Clusters int
+
 	// ExtraArgs appends command line flags to a component, keyed by component
 	// name, e.g. {VelaCore: {"--kube-api-qps=500"}}.
 	ExtraArgs map[string][]string
@@ -100,6 +106,12 @@ func (e *Environment) setDefaults() {
 			e.StartTimeout = d
 		}
 	}
+	if e.Clusters == 0 {
+		e.Clusters = 1
+		if n, err := strconv.Atoi(os.Getenv(EnvClusters)); err == nil && n != 0 {
+			e.Clusters = n
+		}
+	}
 	if e.StopGracePeriod == 0 {
 		e.StopGracePeriod = 10 * time.Second
 	}
@@ -138,7 +150,7 @@ func (e *Environment) VelaCLI() string {
 func (e *Environment) MissingBinaries() []string {
 	e.setDefaults()
 	var missing []string
-	for _, c := range components {
+	for _, c := range e.activeComponents() {
 		if binary, _ := e.command(c); !isExecutable(binary) {
 			missing = append(missing, filepath.Base(binary))
 		}
@@ -162,8 +174,12 @@ func isExecutable(path string) bool {
 func (e *Environment) Stop() error {
 	e.setDefaults()
 	var errs []error
-	for i := len(Components) - 1; i >= 0; i-- {
-		name := Components[i]
+	// The managed clusters and cluster-gateway first: their apiservers use
+	// the hub's etcd. They are stopped whatever Clusters says, so a `down`
+	// without ML_PLATFORM_CLUSTERS=3 stops an `up` with it.
+	all := append(append([]string{}, Components...), MultiClusterComponents...)
+	for i := len(all) - 1; i >= 0; i-- {
+		name := all[i]
 		if err := e.stop(name); err != nil {
 			errs = append(errs, err)
 		}
@@ -216,7 +232,7 @@ func (e *Environment) Restart(ctx context.Context, name string) error {
 // Wipe deletes StateDir. It refuses while a component still runs.
 func (e *Environment) Wipe() error {
 	e.setDefaults()
-	for _, name := range Components {
+	for _, name := range append(append([]string{}, Components...), MultiClusterComponents...) {
 		if p := e.process(name); p.running() {
 			return fmt.Errorf("failed to wipe %s: %s still runs (pid %d)", e.StateDir, name, p.pid())
 		}
@@ -242,7 +258,8 @@ type ComponentStatus struct {
 func (e *Environment) Status(ctx context.Context) []ComponentStatus {
 	e.setDefaults()
 	var out []ComponentStatus
-	for _, name := range Components {
+	for _, c := range e.activeComponents() {
+		name := c.name
 		p := e.process(name)
 		s := ComponentStatus{Name: name, LogFile: p.logFile}
 		if p.running() {

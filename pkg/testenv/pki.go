@@ -29,8 +29,14 @@ const (
 	serviceAccountPublicKeyFile = "pki/sa.pub"
 	tokenFile                   = "pki/tokens.csv"
 	kubeconfigFile              = "kubeconfig"
-	adminUser                   = "admin"
-	contextName                 = "ml-platform"
+	// The front proxy: the hub apiserver's client certificate towards
+	// aggregated apiservers (cluster-gateway), written only with Clusters = 3.
+	frontProxyCACertFile     = "pki/front-proxy-ca.crt"
+	frontProxyClientCertFile = "pki/front-proxy-client.crt"
+	frontProxyClientKeyFile  = "pki/front-proxy-client.key"
+	frontProxyClientName     = "front-proxy-client"
+	adminUser                = "admin"
+	contextName              = "ml-platform"
 )
 
 // ensurePKI creates the CA, the apiserver serving certificate, the service
@@ -119,6 +125,12 @@ func (e *Environment) RESTConfig() (*rest.Config, error) {
 // newCertificate returns a certificate for name signed by parent (self-signed
 // CA when parent is nil) and its new key.
 func newCertificate(parent *x509.Certificate, parentKey *ecdsa.PrivateKey, name string, sans []string) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	return newCertificateFor(parent, parentKey, name, sans, x509.ExtKeyUsageServerAuth)
+}
+
+// newCertificateFor is newCertificate with the extended key usage of a leaf
+// certificate (server or client authentication).
+func newCertificateFor(parent *x509.Certificate, parentKey *ecdsa.PrivateKey, name string, sans []string, usage x509.ExtKeyUsage) (*x509.Certificate, *ecdsa.PrivateKey, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to generate the key of %s: %w", name, err)
@@ -140,7 +152,7 @@ func newCertificate(parent *x509.Certificate, parentKey *ecdsa.PrivateKey, name 
 		tmpl.KeyUsage |= x509.KeyUsageCertSign
 		parent, parentKey = tmpl, key
 	} else {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{usage}
 	}
 	for _, san := range sans {
 		if ip := net.ParseIP(san); ip != nil {

@@ -262,7 +262,7 @@ func (e *Environment) strays(name string) []int {
 			continue
 		}
 		args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
-		if filepath.Dir(args[0]) != e.BinDir || !strings.HasPrefix(filepath.Base(args[0]), c.name+"-v") {
+		if filepath.Dir(args[0]) != e.BinDir || !strings.HasPrefix(filepath.Base(args[0]), c.binaryName()+"-v") {
 			continue
 		}
 		if listensOnOneOf(args[1:], e, c.portOffsets) {

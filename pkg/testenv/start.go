@@ -7,10 +7,13 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // Start brings the control plane up and returns an admin configuration once
@@ -27,6 +30,9 @@ func (e *Environment) Start(ctx context.Context) (cfg *rest.Config, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := e.checkClusters(); err != nil {
+		return nil, err
+	}
 	e.logf("KubeVela %s, Kubernetes %s", release, KubernetesVersion)
 	if missing := e.MissingBinaries(); len(missing) > 0 {
 		return nil, fmt.Errorf("failed to find %v in %s (run VELA=%s hack/tools/build.sh)", missing, e.BinDir, release)
@@ -36,6 +42,11 @@ func (e *Environment) Start(ctx context.Context) (cfg *rest.Config, err error) {
 	}
 	if err := e.writeKwokStages(); err != nil {
 		return nil, err
+	}
+	if e.multiCluster() {
+		if err := e.ensureMultiClusterPKI(); err != nil {
+			return nil, err
+		}
 	}
 	e.logf("certificates and kubeconfig ready")
 
@@ -71,17 +82,79 @@ func (e *Environment) Start(ctx context.Context) (cfg *rest.Config, err error) {
 	if err := s.run(ctx, KubeControllerManager, KubeScheduler, Kwok, TrainingOperator); err != nil {
 		return nil, err
 	}
+	if e.multiCluster() {
+		if err := e.startManagedClusters(ctx, cfg, cs, s); err != nil {
+			return nil, err
+		}
+	}
 	if err := e.startKubeVela(ctx, cfg, s); err != nil {
 		return nil, err
 	}
 	if err := e.waitForCluster(ctx, cs); err != nil {
 		return nil, err
 	}
+	if e.multiCluster() {
+		if err := e.waitForManagedClusters(ctx, cs); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.wait(ctx, Prometheus); err != nil {
 		return nil, err
 	}
 	e.logf("control plane ready; KUBECONFIG=%s", e.Kubeconfig())
 	return cfg, nil
+}
+
+// startManagedClusters starts the managed clusters' control planes, each
+// with its fake node, joins them to the hub and starts cluster-gateway, so
+// that vela-core, started next, finds the gateway's APIService.
+func (e *Environment) startManagedClusters(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, s *startup) error {
+	var apiservers, controllers []string
+	for _, cluster := range ManagedClusters {
+		apiservers = append(apiservers, managedComponentName(KubeAPIServer, cluster))
+		for _, kind := range managedKinds[1:] {
+			controllers = append(controllers, managedComponentName(kind, cluster))
+		}
+	}
+	if err := s.run(ctx, apiservers...); err != nil {
+		return err
+	}
+	var managed []kubernetes.Interface
+	for _, cluster := range ManagedClusters {
+		mcfg, err := clientcmd.BuildConfigFromFlags("", e.ManagedKubeconfig(cluster))
+		if err != nil {
+			return fmt.Errorf("failed to load the kubeconfig of cluster %s: %w", cluster, err)
+		}
+		mcs, err := kubernetes.NewForConfig(mcfg)
+		if err != nil {
+			return fmt.Errorf("failed to create a client of cluster %s: %w", cluster, err)
+		}
+		if err := createFakeNode(ctx, mcs); err != nil {
+			return fmt.Errorf("cluster %s: %w", cluster, err)
+		}
+		// `vela cluster join` creates vela-system in the cluster it joins.
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: velaSystem}}
+		if _, err := mcs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("failed to create namespace %s in cluster %s: %w", velaSystem, cluster, err)
+		}
+		managed = append(managed, mcs)
+	}
+	if err := s.run(ctx, controllers...); err != nil {
+		return err
+	}
+	if err := e.joinManagedClusters(ctx, cfg, cs); err != nil {
+		return err
+	}
+	if err := s.run(ctx, ClusterGateway); err != nil {
+		return err
+	}
+	for i, mcs := range managed {
+		if err := e.waitForCluster(ctx, mcs); err != nil {
+			return fmt.Errorf("cluster %s: %w", ManagedClusters[i], err)
+		}
+	}
+	e.logf("clusters %v joined", ManagedClusters)
+	return nil
 }
 
 // startKubeVela installs KubeVela's CRDs and starts vela-core, applying the
@@ -135,11 +208,15 @@ func (s *startup) run(ctx context.Context, names ...string) error {
 func (s *startup) launch(name string) (bool, error) {
 	if p := s.env.process(name); p.running() {
 		running := p.runningBinary()
-		if running == p.binary {
+		switch mismatch := s.env.clustersMismatch(name, p.pid()); {
+		case running == p.binary && mismatch == "":
 			s.env.logf("%s already running (pid %d)", name, p.pid())
 			return false, nil
+		case running == p.binary:
+			s.env.logf("%s runs %s: replacing it", name, mismatch)
+		default:
+			s.env.logf("%s runs %s, not %s: replacing it", name, filepath.Base(running), filepath.Base(p.binary))
 		}
-		s.env.logf("%s runs %s, not %s: replacing it", name, filepath.Base(running), filepath.Base(p.binary))
 		if err := s.env.stop(name); err != nil {
 			return false, err
 		}

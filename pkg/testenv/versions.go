@@ -13,6 +13,11 @@ const (
 	// PrometheusVersion is the Go module version of the Prometheus server
 	// (module v0.316.0 is Prometheus 3.16.0).
 	PrometheusVersion = "v0.316.0"
+	// ClusterGatewayVersion is the cluster-gateway server that the vela-core
+	// chart of every supported release deploys
+	// (multicluster.clusterGateway.image.tag); it runs only with
+	// Environment.Clusters = 3.
+	ClusterGatewayVersion = "v1.9.0-alpha.2"
 )
 
 // KubeVela releases the control plane can run: vela-core, the vela CLI, the
