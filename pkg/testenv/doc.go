@@ -5,7 +5,7 @@
 // (Kubernetes v1.37.2), kwok v0.7.0 faking one large node with GPUs,
 // vela-core of one supported KubeVela release (v1.9.13, v1.10.9 or v1.11.0;
 // default v1.11.0, run with the flags and environment of that release's Helm
-// chart) and a webhook-free Kubeflow training operator v1.8.1. All of them
+// chart) and a webhook-free Kubeflow training operator v1.9.4. All of them
 // listen on 127.0.0.1 only. The binaries are built from the Go module proxy
 // by hack/tools/build.sh.
 //

@@ -9,7 +9,7 @@ const (
 	KubernetesVersion       = "v1.37.2"
 	EtcdVersion             = "v3.5.35"
 	KwokVersion             = "v0.7.0"
-	TrainingOperatorVersion = "v1.8.1"
+	TrainingOperatorVersion = "v1.9.4"
 )
 
 // KubeVela releases the control plane can run: vela-core, the vela CLI, the
