@@ -1,7 +1,7 @@
 // Command gencrd writes resources/crds/tfjob-crd.cue, the TFJob CRD that the
 // addon installs, from the CRD YAML of the Kubeflow training operator module
 // (manifests/base/crds/kubeflow.org_tfjobs.yaml of
-// github.com/kubeflow/training-operator v1.8.1, read from the module cache)
+// github.com/kubeflow/training-operator v1.9.4, read from the module cache)
 // with every `description` of its schema stripped: the upstream file is 543 KB,
 // the stripped one a fraction of that, which keeps the addon Application small.
 //

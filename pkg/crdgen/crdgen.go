@@ -19,7 +19,7 @@ const (
 	Module = "github.com/kubeflow/training-operator"
 	// Version is the training operator release the addon installs; keep it in
 	// line with the trainingOperatorImage default in parameter.cue.
-	Version = "v1.8.1"
+	Version = "v1.9.4"
 	// CRDFile is the CRD's path inside the module.
 	CRDFile = "manifests/base/crds/kubeflow.org_tfjobs.yaml"
 	// OutputPath is the generated file, relative to the repository root.

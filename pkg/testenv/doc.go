@@ -5,7 +5,7 @@
 // (Kubernetes v1.37.2), kwok v0.7.0 faking one large node with GPUs,
 // vela-core of one supported KubeVela release (v1.9.13, v1.10.9 or v1.11.0;
 // default v1.11.0, run with the flags and environment of that release's Helm
-// chart), a webhook-free Kubeflow training operator v1.8.1 and a Prometheus
+// chart), a webhook-free Kubeflow training operator v1.9.4 and a Prometheus
 // 3.16 (module v0.316.0) with its remote-write receiver on, which tests feed
 // through package promwrite (PrometheusURL). All of them listen on 127.0.0.1
 // only. The binaries are built from the Go module proxy

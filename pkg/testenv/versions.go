@@ -9,7 +9,7 @@ const (
 	KubernetesVersion       = "v1.37.2"
 	EtcdVersion             = "v3.5.35"
 	KwokVersion             = "v0.7.0"
-	TrainingOperatorVersion = "v1.8.1"
+	TrainingOperatorVersion = "v1.9.4"
 	// PrometheusVersion is the Go module version of the Prometheus server
 	// (module v0.316.0 is Prometheus 3.16.0).
 	PrometheusVersion = "v0.316.0"

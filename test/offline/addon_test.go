@@ -189,7 +189,7 @@ func TestAddonInstallsCRDAndOperator(t *testing.T) {
 	pod, _ := field(t, dep, "spec", "template", "spec").(map[string]interface{})
 	assertEqual(t, "service account", pod["serviceAccountName"], "training-operator")
 	c := container(t, pod, "training-operator")
-	assertEqual(t, "image", c["image"], "kubeflow/training-operator:v1-04f9f13")
+	assertEqual(t, "image", c["image"], "ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489")
 	assertEqual(t, "args", c["args"], []interface{}{"--enable-scheme=tfjob"})
 	for _, probe := range []string{"livenessProbe", "readinessProbe"} {
 		p, _ := c[probe].(map[string]interface{})

@@ -1,5 +1,5 @@
 // Command training-operator runs the Kubeflow TFJob and PyTorchJob reconcilers
-// of github.com/kubeflow/training-operator v1.8.1 outside a cluster, for the
+// of github.com/kubeflow/training-operator v1.9.4 outside a cluster, for the
 // local control plane in pkg/testenv.
 //
 // It differs from upstream's cmd/training-operator.v1 in three ways:
