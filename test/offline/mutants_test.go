@@ -149,6 +149,16 @@ var mutants = []mutant{
 		"several tfjob components are no longer refused"},
 
 	// ---- ml-model-serving ----
+	{"ml-model-serving.cue", "if len(Unjoined) > 0 {", "if false && len(Unjoined) > 0 {",
+		"a cluster that is not joined fails the workflow with KubeVela's placement error instead of a wait that names it"},
+	{"ml-model-serving.cue", "for c in Policies[parameter.env].properties.clusters if c != \"local\" {c}]", "for c in Policies[parameter.env].properties.clusters if false {c}]",
+		"the clusters of the env's topology policy are no longer checked for being joined"},
+	{"ml-model-serving.cue", `{" (cluster \(pl.cluster))"}, ""][0]`, `{""}, ""][0]`,
+		"the progress no longer names the managed cluster a component is served in"},
+	{"ml-model-serving.cue", "if len(Unreachable) > 0 {", "if false && len(Unreachable) > 0 {",
+		"a cluster that does not answer fails the apply (and the workflow) instead of a wait that names it"},
+	{"ml-model-serving.cue", `if namespaces["\(i)"].err != "namespaces \"\(pl.namespace)\" not found" {`, `{`,
+		"a target namespace that does not exist yet counts as an unreachable cluster (nothing is ever deployed)"},
 	{"ml-model-serving.cue", `"InvalidImageName", "CrashLoopBackOff", "CreateContainerConfigError"`, `"InvalidImageName", "CreateContainerConfigError"`,
 		"CrashLoopBackOff no longer fails the step early"},
 	{"ml-model-serving.cue", `let BadReasons = ["ErrImagePull", "ImagePullBackOff",`, `let BadReasons = ["ImagePullBackOff",`,

@@ -37,7 +37,7 @@ var stepSuites = map[string]func() []stepCase{
 	"tfjob.cue":               func() []stepCase { return trainingStepCases },
 	"ml-dataset.cue":          func() []stepCase { return trainingStepCases },
 	"ml-model-checkpoint.cue": func() []stepCase { return checkpointStepCases },
-	"ml-model-serving.cue":    func() []stepCase { return servingStepCases },
+	"ml-model-serving.cue":    func() []stepCase { return append(append([]stepCase{}, servingStepCases...), servingClustersCases...) },
 	"ml-model-rollout.cue":    func() []stepCase { return rolloutStepCases },
 	"tfserving.cue":           func() []stepCase { return servingStepCases },
 	"terraform-apply.cue":     func() []stepCase { return terraformStepCases },
