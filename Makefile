@@ -31,7 +31,7 @@ N ?= 100
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-test: lint test-offline mutate e2e-kind e2e e2e-releases ## Everything: lint, offline tests, mutation test, e2e on every release (embedded control plane, or $$KUBECONFIG), kind where Docker runs.
+test: lint test-offline mutate e2e-kind e2e e2e-releases e2e-multicluster ## Everything: lint, offline tests, mutation test, e2e on every release (embedded control plane, or $$KUBECONFIG), the multicluster specs on every release, kind where Docker runs.
 
 test-offline: clis ## Offline tests: definitions, examples on every release's CLI, the bad-input corpus, the renderer (no cluster).
 	ML_PLATFORM_REQUIRE_RELEASES=1 go test -count=1 -short ./pkg/... ./test/offline/... ./cmd/... ./test/bench/...
@@ -86,9 +86,12 @@ e2e-releases: ## The e2e suite on the other supported releases (embedded control
 		VELA=$$v go test -v -count=1 -timeout 60m ./test/e2e/ -ginkgo.v $(if $(E2E_RELEASE_LABELS),-ginkgo.label-filter='$(E2E_RELEASE_LABELS)',) || exit 1; \
 	done)
 
-e2e-multicluster: ## The multicluster e2e specs on the embedded control plane with the clusters dev and prod (CLUSTERS=3), on $(VELA).
-	ML_PLATFORM_CLUSTERS=3 bash hack/tools/build.sh
-	ML_PLATFORM_CLUSTERS=3 go test -v -count=1 -timeout 30m ./test/e2e/ -ginkgo.v -ginkgo.label-filter=multicluster
+e2e-multicluster: ## The multicluster e2e specs on the embedded control plane with the clusters dev and prod (CLUSTERS=3), on every release ($(VELA) first).
+	$(if $(KUBECONFIG),@echo "e2e-multicluster: skipped: \$$KUBECONFIG is set; the multicluster specs run on the embedded control plane with its managed clusters dev and prod",@for v in $(VELA) $(OTHER_RELEASES); do \
+		echo "==> multicluster e2e on KubeVela $$v"; \
+		VELA=$$v ML_PLATFORM_CLUSTERS=3 bash hack/tools/build.sh && \
+		VELA=$$v ML_PLATFORM_CLUSTERS=3 go test -v -count=1 -timeout 30m ./test/e2e/ -ginkgo.v -ginkgo.label-filter=multicluster || exit 1; \
+	done)
 
 e2e-kind: ## The e2e suite on a kind cluster (skipped with a clear message where Docker does not run).
 	E2E_CLUSTER=kind go test -v -count=1 -timeout 60m ./test/e2e/ -ginkgo.v

@@ -73,6 +73,16 @@ func setUpCluster(ctx context.Context) *testCluster {
 	c.vela = &vela.CLI{Bin: bin, Kubeconfig: c.kubeconfig, Home: GinkgoT().TempDir()}
 	By("installing the test-only CRDs: " + extraNames())
 	Expect(testenv.InstallExtras(ctx, c.config)).To(Succeed())
+	if c.env != nil && c.env.Clusters == 3 {
+		for _, name := range testenv.ManagedClusters {
+			By("installing the Gateway API and PodMonitor CRDs into cluster " + name + ", where services land")
+			Expect(testenv.InstallExtras(ctx, managedConfig(c.env, name), testenv.GatewayAPI, testenv.PodMonitor)).To(Succeed())
+		}
+		// The addon goes where training runs (the hub) and to dev; prod
+		// only serves, and the multicluster specs check that it has no
+		// TFJob CRD.
+		c.addonArgs = append(c.addonArgs, "--clusters={local,dev}")
+	}
 	release, err := vela.Release()
 	Expect(err).NotTo(HaveOccurred())
 	GinkgoWriter.Printf("e2e: running on the %s cluster with KubeVela %s (vela CLI %s; KUBECONFIG=%s)\n", c.kind, release, bin, c.kubeconfig)

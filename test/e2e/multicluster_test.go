@@ -2,19 +2,30 @@ package e2e
 
 import (
 	"encoding/json"
+	"strings"
+	"time"
 
 	workflowv1alpha1 "github.com/kubevela/workflow/api/v1alpha1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/oam-dev/kubevela/apis/core.oam.dev/v1beta1"
 	"github.com/oam-dev/kubevela/pkg/utils/common"
+
+	"github.com/ml-platform/ml-platform/pkg/render"
+	"github.com/ml-platform/ml-platform/pkg/testenv"
+	"github.com/ml-platform/ml-platform/pkg/testenv/appflow"
+	"github.com/ml-platform/ml-platform/pkg/testenv/fixtures"
 )
 
 // skipUnlessClusters skips a spec that needs the managed clusters dev and
@@ -25,11 +36,17 @@ func skipUnlessClusters() {
 	}
 }
 
+// managedConfig is the admin config of a managed cluster of the embedded
+// control plane.
+func managedConfig(env *testenv.Environment, name string) *rest.Config {
+	cfg, err := clientcmd.BuildConfigFromFlags("", env.ManagedKubeconfig(name))
+	Expect(err).NotTo(HaveOccurred())
+	return cfg
+}
+
 // managedClient is a client of a managed cluster of the embedded control plane.
 func managedClient(name string) client.Client {
-	cfg, err := clientcmd.BuildConfigFromFlags("", cluster.env.ManagedKubeconfig(name))
-	Expect(err).NotTo(HaveOccurred())
-	cli, err := client.New(cfg, client.Options{Scheme: common.Scheme})
+	cli, err := client.New(managedConfig(cluster.env, name), client.Options{Scheme: common.Scheme})
 	Expect(err).NotTo(HaveOccurred())
 	return cli
 }
@@ -85,4 +102,148 @@ var _ = Describe("Serving across clusters", Label("multicluster"), func() {
 			Should(Equal("stable: 2/2 ready, 90% traffic; canary: 1/1 ready, 10% traffic"))
 		waitForAppPhase(ctx, ns, name, "running")
 	})
+
+	It("finds the addon's TFJob CRD where its clusters parameter puts it: the hub and dev, not prod", func(ctx SpecContext) {
+		for _, c := range []struct {
+			where string
+			cli   client.Client
+			has   bool
+		}{{"the hub", cluster.client, true}, {"cluster dev", managedClient("dev"), true}, {"cluster prod", managedClient("prod"), false}} {
+			err := c.cli.Get(ctx, types.NamespacedName{Name: "tfjobs.kubeflow.org"}, &apiextensionsv1.CustomResourceDefinition{})
+			if c.has {
+				Expect(err).NotTo(HaveOccurred(), "%s has no TFJob CRD", c.where)
+			} else {
+				Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%s has the TFJob CRD (or another error: %v)", c.where, err)
+			}
+		}
+	})
+})
+
+const multiclusterExample = "examples/multicluster/app.yaml"
+
+// expectNotIn asserts that a Deployment is not in the cluster of c.
+func expectNotIn(ctx SpecContext, c client.Client, where, namespace, name string) {
+	err := c.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &appsv1.Deployment{})
+	Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%s has %s/%s: %v", where, namespace, name, err)
+}
+
+var _ = Describe("The spec's ML pipeline across clusters", Label("multicluster"), Ordered, func() {
+	var ns, app string
+
+	BeforeAll(func(ctx SpecContext) {
+		skipUnlessClusters()
+		ns = newNamespace(ctx, "mc-pipeline", nil)
+		createModelStoreVolume(ctx, ns, "my-tfjob-models")
+		By("an earlier run checkpointed mymodel-v1 on the hub, which the prod predictors still serve 90% of traffic")
+		Expect(cluster.client.Create(ctx, fixtures.ModelVersionRecord(ns, "mymodel-v1", "mymodel", "1", "myrepo/mymodel:mymodel-v1"))).To(Succeed())
+		app = upExample(ctx, multiclusterExample, ns)
+	})
+
+	It("trains and checkpoints on the hub", func(ctx SpecContext) {
+		waitForStep(ctx, ns, app, "train-model", workflowv1alpha1.WorkflowStepPhaseSucceeded)
+		Expect(tfjobsOf(ctx, ns, app, "my-tfjob")).To(HaveLen(1))
+		waitForSuspendAt(ctx, ns, app, "evaluate-model")
+		resume(ctx, ns, app)
+		waitForStep(ctx, ns, app, "save-model", workflowv1alpha1.WorkflowStepPhaseSucceeded)
+		Expect(record(ctx, ns, "mymodel-v2").Data).To(HaveKeyWithValue("image", "myrepo/mymodel:mymodel-v2"))
+	})
+
+	It("serves the recorded image in cluster dev, with its route beside it", func(ctx SpecContext) {
+		waitForStep(ctx, ns, app, "serve-model-in-dev", workflowv1alpha1.WorkflowStepPhaseSucceeded)
+		dev := managedClient("dev")
+		d := readyDeploymentIn(ctx, dev, ns+"-dev", "my-tfserving-dev-model-predictor")
+		Expect(initImages(d.Spec.Template)).To(ContainElement("myrepo/mymodel:mymodel-v2"))
+		route := &unstructured.Unstructured{}
+		route.SetAPIVersion("gateway.networking.k8s.io/v1")
+		route.SetKind("HTTPRoute")
+		Expect(dev.Get(ctx, types.NamespacedName{Namespace: ns + "-dev", Name: "my-tfserving-dev"}, route)).To(Succeed())
+		expectNotIn(ctx, cluster.client, "the hub", ns+"-dev", "my-tfserving-dev-model-predictor")
+		waitForSuspendAt(ctx, ns, app, "evaluate-serving")
+	})
+
+	It("waits, naming cluster prod, while prod is down, and serves there once it is back, once", func(ctx SpecContext) {
+		// The whole of prod goes down: its apiserver, and with it what runs
+		// against it (on a real cluster a controller-manager that loses its
+		// apiserver loses its lease and is restarted; here they run without
+		// leader election, so they are stopped and started with it).
+		prodComponents := []string{"kwok-prod", "kube-scheduler-prod", "kube-controller-manager-prod", "kube-apiserver-prod"}
+		By("stopping cluster prod: " + strings.Join(prodComponents, ", "))
+		for _, name := range prodComponents {
+			Expect(cluster.env.StopComponent(name)).To(Succeed())
+		}
+		restarted := false
+		startProd := func(ctx SpecContext) {
+			for i := len(prodComponents) - 1; i >= 0; i-- {
+				Expect(cluster.env.Restart(ctx, prodComponents[i])).To(Succeed())
+			}
+			restarted = true
+		}
+		DeferCleanup(func(ctx SpecContext) {
+			if !restarted {
+				startProd(ctx)
+			}
+		})
+		resume(ctx, ns, app)
+		Eventually(func(g Gomega) {
+			a := getApp(ctx, ns, app)
+			s := appflow.Step(a, "serve-model-in-prod")
+			g.Expect(s).NotTo(BeNil(), describeSteps(a))
+			g.Expect(s.Phase).To(Equal(workflowv1alpha1.WorkflowStepPhaseRunning))
+			g.Expect(s.Message).To(HavePrefix("cluster prod cannot be reached (reading namespace " + ns + "-prod: "))
+			g.Expect(s.Message).To(HaveSuffix("): waiting until it answers"))
+		}, stepTimeout, poll).Should(Succeed())
+		By("the step keeps waiting, and the workflow does not fail, while prod is down")
+		Consistently(func(g Gomega) {
+			a := getApp(ctx, ns, app)
+			g.Expect(string(a.Status.Phase)).To(Equal("runningWorkflow"), describeSteps(a))
+			s := appflow.Step(a, "serve-model-in-prod")
+			g.Expect(s).NotTo(BeNil(), describeSteps(a))
+			g.Expect(s.Phase).To(Equal(workflowv1alpha1.WorkflowStepPhaseRunning), describeSteps(a))
+		}, 30*time.Second, poll).Should(Succeed())
+
+		By("starting cluster prod again")
+		startProd(ctx)
+		waitForStep(ctx, ns, app, "serve-model-in-prod", workflowv1alpha1.WorkflowStepPhaseSucceeded)
+		prod := managedClient("prod")
+		a := readyDeploymentIn(ctx, prod, ns+"-prod", "my-tfserving-prod-model-a-predictor")
+		b := readyDeploymentIn(ctx, prod, ns+"-prod", "my-tfserving-prod-model-b-predictor")
+		Expect(initImages(a.Spec.Template)).To(ContainElement("myrepo/mymodel:mymodel-v1"))
+		Expect(initImages(b.Spec.Template)).To(ContainElement("myrepo/mymodel:mymodel-v2"))
+		By("one Deployment per predictor, each with one ReplicaSet: the apply after the outage started no second rollout")
+		deployments := &appsv1.DeploymentList{}
+		Expect(prod.List(ctx, deployments, client.InNamespace(ns+"-prod"))).To(Succeed())
+		Expect(deployments.Items).To(HaveLen(2))
+		replicaSets := &appsv1.ReplicaSetList{}
+		Expect(prod.List(ctx, replicaSets, client.InNamespace(ns+"-prod"))).To(Succeed())
+		Expect(replicaSets.Items).To(HaveLen(2))
+		route := &unstructured.Unstructured{}
+		route.SetAPIVersion("gateway.networking.k8s.io/v1")
+		route.SetKind("HTTPRoute")
+		Expect(prod.Get(ctx, types.NamespacedName{Namespace: ns + "-prod", Name: "my-tfserving-prod"}, route)).To(Succeed())
+		Expect(render.RouteWeights(route)).To(Equal(map[string]int64{
+			"my-tfserving-prod-model-a-predictor": 90,
+			"my-tfserving-prod-model-b-predictor": 10,
+		}))
+		By("arms-metrics and arms-logging reached the prod pods")
+		pods := &corev1.PodList{}
+		Expect(prod.List(ctx, pods, client.InNamespace(ns+"-prod"))).To(Succeed())
+		Expect(pods.Items).NotTo(BeEmpty())
+		for _, p := range pods.Items {
+			Expect(p.Annotations).To(HaveKeyWithValue("prometheus.io/scrape", "true"), p.Name)
+		}
+		expectNotIn(ctx, cluster.client, "the hub", ns+"-prod", "my-tfserving-prod-model-a-predictor")
+		expectNotIn(ctx, managedClient("dev"), "cluster dev", ns+"-prod", "my-tfserving-prod-model-a-predictor")
+
+		By("vela-core reports each service with its cluster")
+		Eventually(func(g Gomega) {
+			where := map[string]string{}
+			for _, s := range getApp(ctx, ns, app).Status.Services {
+				where[s.Name] = s.Cluster
+			}
+			g.Expect(where).To(HaveKeyWithValue("my-tfserving-dev", "dev"))
+			g.Expect(where).To(HaveKeyWithValue("my-tfserving-prod", "prod"))
+		}, objectTimeout, poll).Should(Succeed())
+		waitForAppPhase(ctx, ns, app, "running")
+	})
+
 })

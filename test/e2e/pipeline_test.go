@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ml-platform/ml-platform/pkg/render"
 	"github.com/ml-platform/ml-platform/pkg/testenv/fixtures"
@@ -16,9 +17,14 @@ const pipelineExample = "examples/pipeline/app.yaml"
 
 // readyDeployment waits until a Deployment has all its replicas ready and returns it.
 func readyDeployment(ctx SpecContext, namespace, name string) *appsv1.Deployment {
+	return readyDeploymentIn(ctx, cluster.client, namespace, name)
+}
+
+// readyDeploymentIn is readyDeployment in the cluster of c.
+func readyDeploymentIn(ctx SpecContext, c client.Client, namespace, name string) *appsv1.Deployment {
 	d := &appsv1.Deployment{}
 	Eventually(func(g Gomega) {
-		g.Expect(cluster.client.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, d)).To(Succeed())
+		g.Expect(c.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, d)).To(Succeed())
 		g.Expect(d.Status.ReadyReplicas).To(BeNumerically(">=", 1), "deployment %s/%s not ready", namespace, name)
 		if d.Spec.Replicas != nil {
 			g.Expect(d.Status.ReadyReplicas).To(Equal(*d.Spec.Replicas))

@@ -17,6 +17,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 var (
@@ -33,6 +34,9 @@ func TestE2E(t *testing.T) {
 }
 
 var _ = BeforeSuite(func(ctx SpecContext) {
+	// controller-runtime's clients log through this (else it prints a
+	// stack trace saying that no logger was set).
+	ctrllog.SetLogger(GinkgoLogr)
 	cluster = setUpCluster(ctx)
 	enableAddon(ctx)
 }, NodeTimeout(clusterStartTimeout))
