@@ -10,6 +10,10 @@
 // is a canary rollout checked in Prometheus (see canary.go): a healthy canary
 // is promoted, a failing one rolled back.
 //
+// On the embedded control plane with the managed clusters dev and prod
+// (ML_PLATFORM_CLUSTERS=3, make demo CLUSTERS=3) it runs
+// examples/multicluster/app.yaml: training on the hub, serving in dev and prod.
+//
 //	go run ./cmd/demo [--yes] [--namespace ml-demo] [--app examples/pipeline/app.yaml]
 //	go run ./cmd/demo --canary bad [--prometheus URL] [--rollout-interval 20s]
 package main
@@ -59,15 +63,16 @@ type options struct {
 }
 
 const (
-	pipelineExample = "examples/pipeline/app.yaml"
-	rolloutExample  = "examples/rollout/app.yaml"
+	pipelineExample     = "examples/pipeline/app.yaml"
+	rolloutExample      = "examples/rollout/app.yaml"
+	multiclusterExample = "examples/multicluster/app.yaml"
 )
 
 func main() {
 	var o options
 	flag.BoolVar(&o.yes, "yes", false, "resume the evaluation gates without asking")
-	flag.StringVar(&o.namespace, "namespace", "", "the namespace to run the pipeline in (default ml-demo, with --canary ml-canary-good or ml-canary-bad)")
-	flag.StringVar(&o.appFile, "app", "", "the pipeline Application (default "+pipelineExample+", with --canary "+rolloutExample+")")
+	flag.StringVar(&o.namespace, "namespace", "", "the namespace to run the pipeline in (default ml-demo; with --canary ml-canary-good or ml-canary-bad; with the managed clusters ml-clusters)")
+	flag.StringVar(&o.appFile, "app", "", "the pipeline Application (default "+pipelineExample+"; with --canary "+rolloutExample+"; with the managed clusters "+multiclusterExample+")")
 	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "give up after this long")
 	flag.StringVar(&o.canary, "canary", "", "good or bad: run the pipeline whose prod step is a canary rollout, with a healthy or a failing canary")
 	flag.StringVar(&o.prometheus, "prometheus", "", "with --canary: the Prometheus the rollout asks, with its remote-write receiver on (default: the embedded control plane's)")
@@ -77,19 +82,32 @@ func main() {
 		fmt.Fprintf(os.Stderr, "demo: --canary must be good or bad, got %q\n", o.canary)
 		os.Exit(2)
 	}
+	clusters := os.Getenv("KUBECONFIG") == "" && os.Getenv(testenv.EnvClusters) == "3"
+	if clusters && o.canary != "" {
+		fmt.Fprintln(os.Stderr, "demo: --canary runs on the hub alone: unset ML_PLATFORM_CLUSTERS (CLUSTERS)")
+		os.Exit(2)
+	}
 	if o.appFile == "" {
-		o.appFile = pipelineExample
-		if o.canary != "" {
+		switch {
+		case o.canary != "":
 			o.appFile = rolloutExample
+		case clusters:
+			o.appFile = multiclusterExample
+		default:
+			o.appFile = pipelineExample
 		}
 	}
 	// each act in its own namespace: both examples name their prod component
 	// my-tfserving-prod, and the rollout's checks look back at least 60 s, so
 	// a good act right after a bad one would see the bad canary's last errors
 	if o.namespace == "" {
-		o.namespace = "ml-demo"
-		if o.canary != "" {
+		switch {
+		case o.canary != "":
 			o.namespace = "ml-canary-" + o.canary
+		case clusters:
+			o.namespace = "ml-clusters"
+		default:
+			o.namespace = "ml-demo"
 		}
 	}
 	klog.SetLogger(logr.Discard())
@@ -144,6 +162,10 @@ func run(ctx context.Context, o options) error {
 	v := &vela.CLI{Bin: bin, Kubeconfig: kubeconfig, Home: home}
 
 	if err := testAPIs(ctx, cfg, embedded, o.canary != ""); err != nil {
+		return err
+	}
+	managed, err := managedClusters(ctx, env)
+	if err != nil {
 		return err
 	}
 	if err := enableAddon(ctx, v, embedded); err != nil {
@@ -202,7 +224,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	report(ctx, c, v, o.namespace, final)
+	report(ctx, c, managed, v, o.namespace, final)
 	if o.canary == "bad" {
 		return rolledBack(final, began)
 	}
@@ -381,7 +403,7 @@ func gate(ctx context.Context, v *vela.CLI, o options, app, step string) error {
 	return err
 }
 
-func report(ctx context.Context, c client.Client, v *vela.CLI, ns string, app *v1beta1.Application) {
+func report(ctx context.Context, c client.Client, managed map[string]client.Client, v *vela.CLI, ns string, app *v1beta1.Application) {
 	say("vela status %s -n %s", app.Name, ns)
 	if out, err := v.Status(ctx, app.Name, ns); err == nil {
 		fmt.Println(indent(out))
@@ -391,6 +413,37 @@ func report(ctx context.Context, c client.Client, v *vela.CLI, ns string, app *v
 	for _, line := range keyObjects(ctx, c, ns) {
 		fmt.Println("    " + line)
 	}
+	for _, name := range testenv.ManagedClusters {
+		if mc := managed[name]; mc != nil {
+			for _, line := range keyObjects(ctx, mc, ns) {
+				fmt.Printf("    cluster %s: %s\n", name, line)
+			}
+		}
+	}
+}
+
+// managedClusters returns clients of the embedded control plane's managed
+// clusters dev and prod, when it runs them, after installing there the
+// Gateway API CRDs that the served components' routes need.
+func managedClusters(ctx context.Context, env *testenv.Environment) (map[string]client.Client, error) {
+	if env == nil || env.Clusters != 3 {
+		return nil, nil
+	}
+	out := map[string]client.Client{}
+	for _, name := range testenv.ManagedClusters {
+		cfg, err := clientcmd.BuildConfigFromFlags("", env.ManagedKubeconfig(name))
+		if err != nil {
+			return nil, fmt.Errorf("failed to read the kubeconfig of cluster %s: %w", name, err)
+		}
+		say("installing the Gateway API CRDs into cluster %s, where services land", name)
+		if err := testenv.InstallExtras(ctx, cfg, testenv.GatewayAPI); err != nil {
+			return nil, err
+		}
+		if out[name], err = client.New(cfg, client.Options{Scheme: common.Scheme}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func indent(s string) string {
