@@ -80,13 +80,14 @@ func rolloutNamespace(ctx SpecContext, prefix string) (ns, prod string) {
 
 // startCanaryTraffic writes what the canary's pod serves into Prometheus
 // every 5 s until the spec ends.
-func startCanaryTraffic(ctx SpecContext, prod string, rps, errorRatio float64, latency time.Duration) *promwrite.Feed {
+func startCanaryTraffic(ctx SpecContext, prod, canary string, rps, errorRatio float64, latency time.Duration) *promwrite.Feed {
 	f := &promwrite.Feed{
 		URL:     cluster.env.PrometheusURL(),
 		OnError: func(err error) { GinkgoWriter.Printf("canary traffic: %v\n", err) },
 		Traffic: promwrite.Traffic{
-			// the labels a PodMonitor gives the canary's pod (serving-canary-<rs>-<pod>)
-			Labels: map[string]string{"namespace": prod, "pod": "serving-canary-7d9f8c6b5-x2x7q"},
+			// the labels a PodMonitor gives a pod of the canary's Deployment
+			// <canary> (<canary>-<rs>-<pod>)
+			Labels: map[string]string{"namespace": prod, "pod": canary + "-7d9f8c6b5-x2x7q"},
 			Model:  "mymodel", RequestsPerSecond: rps, ErrorRatio: errorRatio, Latency: latency,
 		},
 	}
@@ -128,7 +129,7 @@ var _ = Describe("Canary rollouts with ml-model-rollout", Label("rollout"), func
 
 	It("takes a healthy canary through 10, 50 and 100 % and promotes it", func(ctx SpecContext) {
 		ns, prod := rolloutNamespace(ctx, "rollout-ok")
-		startCanaryTraffic(ctx, prod, 5, 0, 20*time.Millisecond)
+		startCanaryTraffic(ctx, prod, "serving-canary", 5, 0, 20*time.Millisecond)
 		app := upApplication(ctx, rolloutApp("canary-ok", nil), ns)
 
 		began := waitForCanaryWeight(ctx, prod, 10, objectTimeout)
@@ -158,7 +159,7 @@ var _ = Describe("Canary rollouts with ml-model-rollout", Label("rollout"), func
 			app := upApplication(ctx, rolloutApp("canary-bad", nil), ns)
 			waitForCanaryWeight(ctx, prod, 10, objectTimeout)
 			breach := time.Now()
-			startCanaryTraffic(ctx, prod, 5, c.errorRatio, c.latency)
+			startCanaryTraffic(ctx, prod, "serving-canary", 5, c.errorRatio, c.latency)
 			step := waitForStep(ctx, ns, app, "rollout", workflowv1alpha1.WorkflowStepPhaseFailed)
 			Expect(time.Since(breach)).To(BeNumerically("<", rolloutInterval+10*time.Second), "rolled back within one interval of the breach")
 			Expect(step.Message).To(ContainSubstring(c.want))
@@ -199,7 +200,7 @@ var _ = Describe("Canary rollouts with ml-model-rollout", Label("rollout"), func
 
 	It("continues from its stage after vela-core restarts, without a second rollback or promotion", func(ctx SpecContext) {
 		ns, prod := rolloutNamespace(ctx, "rollout-restart")
-		startCanaryTraffic(ctx, prod, 5, 0, 20*time.Millisecond)
+		startCanaryTraffic(ctx, prod, "serving-canary", 5, 0, 20*time.Millisecond)
 		app := upApplication(ctx, rolloutApp("canary-restart", nil), ns)
 		waitForCanaryWeight(ctx, prod, 50, objectTimeout+rolloutInterval)
 		Expect(rolloutRecord(ctx, ns, app)).To(HaveKeyWithValue("stage", "1"))
@@ -237,12 +238,7 @@ var _ = Describe("The rollout example: the spec's pipeline promoting by metrics"
 		canaries, err := fixtures.PointRollouts(a, cluster.env.PrometheusURL(), rolloutInterval)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(canaries).To(Equal([]string{"my-tfserving-prod-canary"}))
-		f := &promwrite.Feed{URL: cluster.env.PrometheusURL(), Traffic: promwrite.Traffic{
-			Labels: map[string]string{"namespace": ns + "-prod", "pod": "my-tfserving-prod-canary-7d9f8c6b5-x2x7q"},
-			Model:  "mymodel", RequestsPerSecond: 5, Latency: 20 * time.Millisecond,
-		}}
-		f.Start()
-		DeferCleanup(f.Stop)
+		startCanaryTraffic(ctx, ns+"-prod", canaries[0], 5, 0, 20*time.Millisecond)
 		app = upApplication(ctx, a, ns)
 	})
 

@@ -64,7 +64,7 @@ var mutants = []mutant{
 		"a silent Prometheus is asked at every reconcile (each failure counts against the engine's retries)"},
 	{"ml-model-rollout.cue", `if Answered if HoldDone if Last {"promote"},`, ``,
 		"a canary that passed every stage is never promoted"},
-	{"ml-model-rollout.cue", `waitHealthy: R.Mode == "promote" || R.Mode == "promoted"`, `waitHealthy: false`,
+	{"ml-model-rollout.cue", `waitHealthy: R.Promoting`, `waitHealthy: false`,
 		"the promotion does not wait for the component's health"},
 	{"ml-model-rollout.cue", `if Phase == "rolledBack" {"rolledBack"},`, ``,
 		"a rolled back rollout starts over on the next reconcile"},

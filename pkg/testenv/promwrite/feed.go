@@ -70,8 +70,9 @@ func (f *Feed) write(step time.Duration) {
 		}
 		return
 	}
-	// the next write sends only the samples after the last one sent
-	for at := f.Traffic.From; !at.After(f.Traffic.To); at = at.Add(step) {
-		f.Traffic.Since = at
+	// the next write sends only the samples after the last one sent, the
+	// last whole step from From up to To
+	if !f.Traffic.To.Before(f.Traffic.From) {
+		f.Traffic.Since = f.Traffic.From.Add(f.Traffic.To.Sub(f.Traffic.From) / step * step)
 	}
 }

@@ -190,3 +190,29 @@ func TestFeedKeepsWriting(t *testing.T) {
 		t.Errorf("writes failed: %v", failed)
 	}
 }
+
+// TestSeriesAfterSince: with Since, only the samples after it are written,
+// whether Since is on a sample, between two, or before From.
+func TestSeriesAfterSince(t *testing.T) {
+	from := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		since       time.Time
+		first, last time.Time
+		samples     int
+	}{
+		{time.Time{}, from, from.Add(60 * time.Second), 13},
+		{from.Add(-time.Minute), from, from.Add(60 * time.Second), 13},
+		{from, from.Add(5 * time.Second), from.Add(60 * time.Second), 12},
+		{from.Add(27 * time.Second), from.Add(30 * time.Second), from.Add(60 * time.Second), 7},
+		{from.Add(60 * time.Second), time.Time{}, time.Time{}, 0},
+	} {
+		tr := Traffic{Model: "m", From: from, To: from.Add(62 * time.Second), Since: c.since, Step: 5 * time.Second, RequestsPerSecond: 1}
+		samples := tr.Series()[0].Samples
+		if len(samples) != c.samples {
+			t.Fatalf("since %v: %d samples, want %d", c.since, len(samples), c.samples)
+		}
+		if c.samples > 0 && (!samples[0].Time.Equal(c.first) || !samples[len(samples)-1].Time.Equal(c.last)) {
+			t.Errorf("since %v: samples from %v to %v, want %v to %v", c.since, samples[0].Time, samples[len(samples)-1].Time, c.first, c.last)
+		}
+	}
+}

@@ -63,10 +63,12 @@ func (t Traffic) Series() []Series {
 	buckets = append(buckets, Series{Name: ":tensorflow:serving:request_latency_bucket",
 		Labels: labels(map[string]string{"API": "predict", "entrypoint": "REST", "le": "+Inf"})})
 	micros := float64(t.Latency.Microseconds())
-	for at := t.From; !at.After(t.To); at = at.Add(step) {
-		if !t.Since.IsZero() && !at.After(t.Since) {
-			continue
-		}
+	// the samples are at From + k*step; only those after Since, when set
+	first := t.From
+	if !t.Since.IsZero() && !t.Since.Before(t.From) {
+		first = t.From.Add((t.Since.Sub(t.From)/step + 1) * step)
+	}
+	for at := first; !at.After(t.To); at = at.Add(step) {
 		total := t.RequestsPerSecond * at.Sub(t.From).Seconds()
 		ok.Samples = append(ok.Samples, Sample{at, total * (1 - t.ErrorRatio)})
 		failed.Samples = append(failed.Samples, Sample{at, total * t.ErrorRatio})
