@@ -11,7 +11,6 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/ml-platform/ml-platform/pkg/testenv/appflow"
-	"github.com/ml-platform/ml-platform/pkg/testenv/fixtures"
 )
 
 const specVerbatim = "examples/pipeline/spec-verbatim.yaml"
@@ -24,9 +23,7 @@ var _ = Describe("The spec's Application verbatim", Label("pipeline", "badinput"
 	const app = "ml-pipeline-spec"
 
 	BeforeAll(func(ctx SpecContext) {
-		ns = newNamespace(ctx, "verbatim", nil)
-		createModelStoreVolume(ctx, ns, "my-tfjob-models")
-		Expect(cluster.client.Create(ctx, fixtures.ModelVersionRecord(ns, "mymodel-v1", "mymodel", "1", "myrepo/mymodel:mymodel-v1"))).To(Succeed())
+		ns = newPipelineNamespace(ctx, "verbatim")
 		upFile(ctx, filepath.Join(repoRoot, specVerbatim), ns, app)
 	})
 

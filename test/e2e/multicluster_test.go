@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -24,8 +26,8 @@ import (
 
 	"github.com/ml-platform/ml-platform/pkg/render"
 	"github.com/ml-platform/ml-platform/pkg/testenv"
+	"github.com/ml-platform/ml-platform/pkg/testenv/addon"
 	"github.com/ml-platform/ml-platform/pkg/testenv/appflow"
-	"github.com/ml-platform/ml-platform/pkg/testenv/fixtures"
 )
 
 // skipUnlessClusters skips a spec that needs the managed clusters dev and
@@ -103,6 +105,71 @@ var _ = Describe("Serving across clusters", Label("multicluster"), func() {
 		waitForAppPhase(ctx, ns, name, "running")
 	})
 
+	It("waits, naming it, while the env's policy names a cluster that is not joined, and serves there once it is", func(ctx SpecContext) {
+		ns := newNamespace(ctx, "mc-unjoined", nil)
+		app := readExample(servingExample)
+		comp := component(app, "mnist")
+		props := properties(comp)
+		props["traffic"] = map[string]interface{}{"router": "none"}
+		setProperties(comp, props)
+		raw, err := json.Marshal(map[string]interface{}{"clusters": []string{"edge"}})
+		Expect(err).NotTo(HaveOccurred())
+		app.Spec.Policies = []v1beta1.AppPolicy{{Name: "prod", Type: "topology", Properties: &runtime.RawExtension{Raw: raw}}}
+		app.Spec.Workflow.Steps = append(app.Spec.Workflow.Steps[:0],
+			stepWith("serve-in-prod", "ml-model-serving", map[string]interface{}{"component": "mnist", "env": "prod"}))
+		name := upApplication(ctx, app, ns)
+		Eventually(func(g Gomega) {
+			a := getApp(ctx, ns, name)
+			s := appflow.Step(a, "serve-in-prod")
+			g.Expect(s).NotTo(BeNil(), describeSteps(a))
+			g.Expect(s.Phase).To(Equal(workflowv1alpha1.WorkflowStepPhaseRunning), describeSteps(a))
+			g.Expect(s.Message).To(Equal("cluster edge of topology policy prod is not joined to KubeVela (vela cluster list does not show it): waiting until it is joined"))
+		}, stepTimeout, poll).Should(Succeed())
+
+		By("joining cluster edge: the cluster Secret of prod's apiserver, named edge, as vela cluster join writes it")
+		prodSecret := &corev1.Secret{}
+		Expect(cluster.client.Get(ctx, types.NamespacedName{Namespace: "vela-system", Name: "prod"}, prodSecret)).To(Succeed())
+		edge := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "vela-system", Name: "edge", Labels: prodSecret.Labels}, Type: prodSecret.Type, Data: prodSecret.Data}
+		Expect(cluster.client.Create(ctx, edge)).To(Succeed())
+		DeferCleanup(func(ctx SpecContext) {
+			deleteApps(ctx, ns) // garbage-collected through edge before it goes
+			Expect(client.IgnoreNotFound(cluster.client.Delete(ctx, edge))).To(Succeed())
+		})
+		waitForStep(ctx, ns, name, "serve-in-prod", workflowv1alpha1.WorkflowStepPhaseSucceeded)
+		readyDeploymentIn(ctx, managedClient("prod"), ns+"-prod", "mnist-stable")
+	})
+
+	It("installs the training operator where the addon's clusters parameter says, and removes it when turned off", func(ctx SpecContext) {
+		var params []string
+		for _, p := range cluster.addonArgs {
+			if p != "installTrainingOperator=false" {
+				params = append(params, p)
+			}
+		}
+		params = append(params, "installTrainingOperator=true")
+		// (a cleanup may not make temporary folders: both are made now)
+		enable := func(ctx context.Context, params []string, workDir string) {
+			_, err := addon.Enable(ctx, addon.Options{CLI: cluster.vela, RepoRoot: repoRoot, Params: params, FromArchive: true, WorkDir: workDir})
+			Expect(err).NotTo(HaveOccurred())
+		}
+		withOperator, restore := GinkgoT().TempDir(), GinkgoT().TempDir()
+		operator := types.NamespacedName{Namespace: "kubeflow", Name: "training-operator"}
+		By("vela addon enable with " + strings.Join(params, " "))
+		enable(ctx, params, withOperator)
+		DeferCleanup(func(ctx SpecContext) {
+			By("vela addon enable with the suite's " + strings.Join(cluster.addonArgs, " ") + ": the operator is removed again")
+			enable(ctx, cluster.addonArgs, restore)
+			Eventually(func() bool {
+				return apierrors.IsNotFound(managedClient("dev").Get(ctx, operator, &appsv1.Deployment{}))
+			}, objectTimeout, poll).Should(BeTrue(), "cluster dev keeps the training operator")
+		})
+		Eventually(func() error {
+			return managedClient("dev").Get(ctx, operator, &appsv1.Deployment{})
+		}, objectTimeout, poll).Should(Succeed(), "cluster dev has no training operator")
+		err := managedClient("prod").Get(ctx, operator, &appsv1.Deployment{})
+		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "cluster prod has the training operator (or another error: %v)", err)
+	})
+
 	It("finds the addon's TFJob CRD where its clusters parameter puts it: the hub and dev, not prod", func(ctx SpecContext) {
 		for _, c := range []struct {
 			where string
@@ -132,10 +199,7 @@ var _ = Describe("The spec's ML pipeline across clusters", Label("multicluster")
 
 	BeforeAll(func(ctx SpecContext) {
 		skipUnlessClusters()
-		ns = newNamespace(ctx, "mc-pipeline", nil)
-		createModelStoreVolume(ctx, ns, "my-tfjob-models")
-		By("an earlier run checkpointed mymodel-v1 on the hub, which the prod predictors still serve 90% of traffic")
-		Expect(cluster.client.Create(ctx, fixtures.ModelVersionRecord(ns, "mymodel-v1", "mymodel", "1", "myrepo/mymodel:mymodel-v1"))).To(Succeed())
+		ns = newPipelineNamespace(ctx, "mc-pipeline")
 		app = upExample(ctx, multiclusterExample, ns)
 	})
 

@@ -41,6 +41,18 @@ func record(ctx SpecContext, namespace, modelName string) *corev1.ConfigMap {
 	return cm
 }
 
+// newPipelineNamespace makes a namespace for a pipeline example: the
+// volume for the model store of its tfjob my-tfjob, and the record of
+// mymodel-v1, which an earlier run would have checkpointed and which its
+// prod predictors serve.
+func newPipelineNamespace(ctx SpecContext, prefix string) string {
+	ns := newNamespace(ctx, prefix, nil)
+	createModelStoreVolume(ctx, ns, "my-tfjob-models")
+	By("an earlier run checkpointed mymodel-v1 (on the hub), which the prod predictors still serve")
+	Expect(cluster.client.Create(ctx, fixtures.ModelVersionRecord(ns, "mymodel-v1", "mymodel", "1", "myrepo/mymodel:mymodel-v1"))).To(Succeed())
+	return ns
+}
+
 // initImages lists the images of a pod template's init containers.
 func initImages(spec corev1.PodTemplateSpec) []string {
 	var images []string
@@ -54,10 +66,7 @@ var _ = Describe("The spec's ML pipeline", Label("pipeline"), Ordered, func() {
 	var ns, app string
 
 	BeforeAll(func(ctx SpecContext) {
-		ns = newNamespace(ctx, "pipeline", nil)
-		createModelStoreVolume(ctx, ns, "my-tfjob-models")
-		By("an earlier run checkpointed mymodel-v1, which the prod predictors still serve 90% of traffic")
-		Expect(cluster.client.Create(ctx, fixtures.ModelVersionRecord(ns, "mymodel-v1", "mymodel", "1", "myrepo/mymodel:mymodel-v1"))).To(Succeed())
+		ns = newPipelineNamespace(ctx, "pipeline")
 		app = upExample(ctx, pipelineExample, ns)
 	})
 

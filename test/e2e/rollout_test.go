@@ -231,9 +231,7 @@ var _ = Describe("The rollout example: the spec's pipeline promoting by metrics"
 
 	BeforeAll(func(ctx SpecContext) {
 		skipUnlessEmbedded()
-		ns = newNamespace(ctx, "rollout-example", nil)
-		createModelStoreVolume(ctx, ns, "my-tfjob-models")
-		Expect(cluster.client.Create(ctx, fixtures.ModelVersionRecord(ns, "mymodel-v1", "mymodel", "1", "myrepo/mymodel:mymodel-v1"))).To(Succeed())
+		ns = newPipelineNamespace(ctx, "rollout-example")
 		a := readExample(rolloutExample)
 		canaries, err := fixtures.PointRollouts(a, cluster.env.PrometheusURL(), rolloutInterval)
 		Expect(err).NotTo(HaveOccurred())
